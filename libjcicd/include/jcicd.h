@@ -1,0 +1,18 @@
+/*
+ * jcicd.h - everything libjcicd offers, one header per module.
+ */
+#ifndef JCICD_H
+#define JCICD_H
+
+#include "jcicd/error.h"
+#include "jcicd/log.h"
+#include "jcicd/yaml.h"
+#include "jcicd/config.h"
+#include "jcicd/http.h"
+#include "jcicd/store.h"
+#include "jcicd/spec.h"
+#include "jcicd/cloud.h"
+#include "jcicd/apply.h"
+#include "jcicd/version.h"
+
+#endif
