@@ -97,4 +97,16 @@ int cmd_list(struct cli *cli, int argc, char **argv);
 int cmd_status(struct cli *cli, int argc, char **argv);
 int cmd_ssh_config(struct cli *cli, int argc, char **argv);
 
+/* openstack */
+
+/* snapshot */
+
+/* kv, node protocol, agent, rollout */
+
+/* build */
+
+/* jobs */
+
+/* pipeline */
+
 #endif

@@ -16,6 +16,19 @@ const struct cli_command cli_commands[] = {
 	{ NULL, "list", cmd_list, "the server names a spec wants for a tag" },
 	{ NULL, "status", cmd_status, "the servers of a stack: status, addresses, faults" },
 	{ NULL, "ssh-config", cmd_ssh_config, "an ssh_config for a stack, through its bastion" },
+
+	/* openstack (cmd-openstack.c) */
+
+	/* snapshot (cmd-snapshot.c) */
+
+	/* kv, the node protocol, agent, rollout (cmd-kv.c, cmd-orchestrate.c, cmd-agent.c) */
+
+	/* build (cmd-build.c) */
+
+	/* jobs (cmd-jobs.c) */
+
+	/* pipeline (cmd-pipeline.c) */
+
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -10,6 +10,16 @@
 #include "jcicd/cloud.h"
 #include "jcicd/sys/cloud.h"
 #include "jcicd/apply.h"
+/* snapshot */
+
+/* kv, orchestrate, agent */
+
+/* jobs */
+
+/* build */
+
+/* pipeline */
+
 #include "jcicd.h"
 
 int main(void)

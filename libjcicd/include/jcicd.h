@@ -15,4 +15,14 @@
 #include "jcicd/apply.h"
 #include "jcicd/version.h"
 
+/* snapshot */
+
+/* kv, orchestrate, agent */
+
+/* jobs */
+
+/* build */
+
+/* pipeline */
+
 #endif

@@ -6,7 +6,8 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # What building jcicd needs, and what its tests drive for real.
 BUILD_PACKAGES="autoconf automake libtool pkg-config make gcc libcurl4-openssl-dev libjson-c-dev
 libxml2-dev libyaml-dev libsqlite3-dev libgpgme-dev libssl-dev zlib1g-dev check"
-TEST_PACKAGES="clang python3 curl git sqlite3 dpkg-dev apt-utils fakeroot gnupg"
+# what the tests drive: every test/packages/*.list, one package a line
+test_packages() { cat "$TOP"/test/packages/*.list 2>/dev/null | sed 's/#.*//' | tr -s ' \n' ' '; }
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -1,0 +1,1 @@
+# jobs commands of the CLI (automake fragment, included by jenkins-glue/Makefile.inc)

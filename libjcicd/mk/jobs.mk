@@ -1,0 +1,1 @@
+# jobs module: sources and headers (automake fragment, included by libjcicd/Makefile.inc)

@@ -1,0 +1,1 @@
+# openstack module: sources and headers (automake fragment, included by libjcicd/Makefile.inc)

@@ -1,0 +1,1 @@
+# pipeline module: sources and headers (automake fragment, included by libjcicd/Makefile.inc)

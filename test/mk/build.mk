@@ -1,0 +1,1 @@
+# build tests (automake fragment, included by test/Makefile.inc)

@@ -1,0 +1,1 @@
+# jobs tests (automake fragment, included by test/Makefile.inc)

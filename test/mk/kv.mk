@@ -1,0 +1,1 @@
+# kv tests (automake fragment, included by test/Makefile.inc)

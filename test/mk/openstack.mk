@@ -1,0 +1,1 @@
+# openstack tests (automake fragment, included by test/Makefile.inc)

@@ -1,0 +1,1 @@
+# pipeline tests (automake fragment, included by test/Makefile.inc)

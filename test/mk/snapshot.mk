@@ -1,0 +1,1 @@
+# snapshot tests (automake fragment, included by test/Makefile.inc)
