@@ -450,6 +450,10 @@ int jc_yaml_check_keys(const jc_yaml_node *map, const char *const *known, size_t
 		       const char *what, jc_error *err)
 {
 	size_t n = jc_yaml_size(map);
+	if (jc_yaml_type_of(map) == JC_YAML_NULL)
+		return 0;
+	if (jc_yaml_type_of(map) != JC_YAML_MAPPING)
+		return jc_yaml_expect(map, JC_YAML_MAPPING, what, err);
 	for (size_t i = 0; i < n; i++) {
 		const jc_yaml_node *k = jc_yaml_key(map, i);
 		const char *name;
