@@ -19,6 +19,7 @@
 /* build */
 
 /* pipeline */
+#include "jcicd/pipeline.h"
 
 #include "jcicd.h"
 

@@ -24,5 +24,6 @@
 /* build */
 
 /* pipeline */
+#include "jcicd/pipeline.h"
 
 #endif
