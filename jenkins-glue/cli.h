@@ -108,5 +108,8 @@ int cmd_ssh_config(struct cli *cli, int argc, char **argv);
 /* jobs */
 
 /* pipeline */
+int cmd_history(struct cli *cli, int argc, char **argv);
+int cmd_report(struct cli *cli, int argc, char **argv);
+int cmd_approve(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -28,6 +28,9 @@ const struct cli_command cli_commands[] = {
 	/* jobs (cmd-jobs.c) */
 
 	/* pipeline (cmd-pipeline.c) */
+	{ NULL, "history", cmd_history, "every stage a snapshot or a pipeline run went through" },
+	{ NULL, "report", cmd_report, "a static HTML report of a pipeline run or a snapshot" },
+	{ NULL, "approve", cmd_approve, "record an approval of a snapshot for a stage (production)" },
 
 	{ NULL, NULL, NULL, NULL },
 };
