@@ -83,28 +83,23 @@ static int parse_stack_args(struct cli *cli, int argc, char **argv, struct stack
 			a->overrides = joined;
 			break;
 		}
-		case OPT_RETRY:
-			if (!(n = strtol(optarg, NULL, 10), optarg[0] >= '0' && optarg[0] <= '9') || n > 100) {
+		case OPT_RETRY: {
+			char *end;
+			n = strtol(optarg, &end, 10);
+			if (!*optarg || *end || n < 0 || n > 100) {
 				free(a->overrides);
 				return cli_usage_error(cli, "--retry takes a whole number from 0 to 100, not '%s'", optarg);
 			}
 			a->retry = (int)n;
 			break;
+		}
 		case OPT_TIMEOUT: {
-			char *end;
-			double s = strtod(optarg, &end);
-			long long ms = (long long)(s * 1000);
-			if (end == optarg || s <= 0 || (*end && strcmp(end, "s") != 0)) {
-				if (*end == 'm' && !end[1])
-					ms = (long long)(s * 60000);
-				else if (*end == 'h' && !end[1])
-					ms = (long long)(s * 3600000);
-				else {
-					free(a->overrides);
-					return cli_usage_error(cli, "--timeout takes seconds (or 10m, 1h), not '%s'", optarg);
-				}
+			jc_error err;
+			if (jc_config_parse_duration(optarg, "--timeout", &a->timeout_ms, &err) < 0 || !a->timeout_ms) {
+				free(a->overrides);
+				return cli_usage_error(cli, "--timeout takes a duration such as 600, 90s, 15m or 2h, not '%s'",
+						       optarg);
 			}
-			a->timeout_ms = ms;
 			break;
 		}
 		default:

@@ -110,3 +110,11 @@ char *jc_config_resolve_path(const jc_config *c, const char *path)
 }
 
 const char *jc_config_state_dir(const jc_config *c) { return c ? c->state_dir : NULL; }
+
+int jc_config_parse_duration(const char *text, const char *what, long long *out_ms, jc_error *err)
+{
+	if (!jc_parse_duration_ms(text, out_ms))
+		return jc_err(err, JC_EINVALID, "%s takes a duration such as 90s, 15m or 2h (a bare number is "
+			      "seconds), not \"%s\"", what ? what : "a duration", text ? text : "");
+	return 0;
+}

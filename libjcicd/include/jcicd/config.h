@@ -32,6 +32,12 @@ JC_EXTERN const jc_yaml_node *jc_config_section(const jc_config *config, const c
 /* A path written in the file, made absolute against the file's directory.
  * Caller frees. */
 JC_EXTERN char *jc_config_resolve_path(const jc_config *config, const char *path);
+/* Parses a duration as written in the file or on the command line: "90"
+ * (seconds), "90s", "250ms", "15m", "2h", "1d".  `what` names it in the
+ * error ("--timeout"). */
+JC_EXTERN int jc_config_parse_duration(const char *text, const char *what, long long *out_ms,
+				       jc_error *err);
+
 /* state.dir, resolved; NULL when not set.  Borrowed. */
 JC_EXTERN const char *jc_config_state_dir(const jc_config *config);
 
