@@ -975,8 +975,8 @@ static int record(struct poll *p, long *number, jc_error *err)
 	}
 	if (rc == 0)
 		rc = jc_store_prepare(s->store, &st, "INSERT INTO snapshot_sources(number, source, location, suite,"
-				      " release_file, release_sha256, release_date, signed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-				      err);
+				      " release_file, release_sha256, release_date, signed_by, position)"
+				      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", err);
 	for (size_t i = 0; rc == 0 && i < p->n_srcs; i++) {
 		struct src *x = &p->srcs[i];
 		sqlite3_bind_int64(st, 1, n);
@@ -987,6 +987,7 @@ static int record(struct poll *p, long *number, jc_error *err)
 		jc_sql_bind_text(st, 6, x->release_sha);
 		jc_sql_bind_text(st, 7, jc_repo_release_field(x->rel, "Date"));
 		jc_sql_bind_text(st, 8, x->signed_by);
+		sqlite3_bind_int64(st, 9, (sqlite3_int64)i);
 		rc = step(s, st, "recording a source", err);
 	}
 	if (st) {

@@ -157,7 +157,7 @@ int jc_snapshot_show(jc_snapshot_info **out, jc_snapshots *s, long number, jc_er
 	rc = attach_pointers(s, x, 1, err);
 	if (rc == 0)
 		rc = jc_store_prepare(s->store, &st, "SELECT source, location, suite, release_file, release_sha256,"
-				      " release_date, signed_by FROM snapshot_sources WHERE number = ? ORDER BY rowid",
+				      " release_date, signed_by FROM snapshot_sources WHERE number = ? ORDER BY position",
 				      err);
 	if (rc == 0) {
 		sqlite3_bind_int64(st, 1, number);

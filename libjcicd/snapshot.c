@@ -38,7 +38,7 @@ static const char *const schema[] = {
 	 * and the source indices it listed */
 	"CREATE TABLE snapshot_sources ("
 	"  number INTEGER NOT NULL REFERENCES snapshots(number),"
-	"  source TEXT NOT NULL, location TEXT NOT NULL, suite TEXT NOT NULL,"
+	"  source TEXT NOT NULL, position INTEGER NOT NULL, location TEXT NOT NULL, suite TEXT NOT NULL,"
 	"  release_file TEXT NOT NULL, release_sha256 TEXT NOT NULL, release_date TEXT,"
 	"  signed_by TEXT, PRIMARY KEY (number, source)) WITHOUT ROWID;"
 	"CREATE TABLE snapshot_source_indices ("
