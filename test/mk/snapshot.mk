@@ -14,3 +14,16 @@ test_unit_test_snapshot_SOURCES = test/unit/test-snapshot.c test/unit/tests.h
 test_unit_test_snapshot_CFLAGS = $(UNIT_CFLAGS)
 test_unit_test_snapshot_LDADD = $(UNIT_LDADD)
 endif
+
+# against real tools: dpkg-deb, apt-ftparchive, gpg, a counting HTTP server
+# (test/lib/countserver.py) and a private apt-get; each skips when a tool is
+# missing (test/packages/snapshot.list; scripts/test installs them)
+SNAPSHOT_TESTS = \
+	test/snapshot/apt.sh \
+	test/snapshot/signed.sh \
+	test/snapshot/faults.sh \
+	test/snapshot/crash.sh \
+	test/snapshot/readers.sh \
+	test/snapshot/cli.sh
+TESTS += $(SNAPSHOT_TESTS)
+EXTRA_DIST += test/snapshot
