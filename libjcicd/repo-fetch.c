@@ -376,8 +376,17 @@ static size_t http_attempt(jc_repo_remote *r, struct dl *st, size_t *pending, si
 			jc_repo_download *d = s->d;
 			r->bytes += s->sha.size;
 			if (errs[i].code < 0 && resps[i].status == 0) {
-				/* no answer: the transport failed */
-				jc_err_copy(&d->err, &errs[i]);
+				/* the transport failed: before the answer (unreachable, a
+				 * timeout), or in the middle of the body */
+				const char *why = strstr(errs[i].message, "attempt: ");
+				long long got = s->sha.size;
+				why = why ? why + 9 : errs[i].message;
+				if (got > 0)
+					jc_err_http(&d->err, JC_EINTEGRITY, s->where, 0, NULL,
+						    "%s is truncated: %lld of %lld bytes arrived before the connection "
+						    "failed (%s)", s->where, got, d->size, why);
+				else
+					jc_err_http(&d->err, errs[i].code, s->where, 0, NULL, "GET %s: %s", s->where, why);
 				s->transient = true;
 				dl_abandon(s);
 			} else if (resps[i].status >= 200 && resps[i].status < 300) {
@@ -409,7 +418,7 @@ int jc_repo_remote_download(jc_repo_remote *r, jc_repo_download *downloads, size
 	struct dl *st;
 	size_t *pending, np = n, done = 0;
 	int64_t deadline = jc_now_ms() + DL_BUDGET_MS;
-	int first = 0;
+	int first = 0, attempts = 0;
 
 	if (n == 0)
 		return 0;
@@ -444,6 +453,7 @@ int jc_repo_remote_download(jc_repo_remote *r, jc_repo_download *downloads, size
 	} else if (np) {
 		for (int attempt = 1; np > 0; attempt++) {
 			np = http_attempt(r, st, pending, np, &done, n);
+			attempts = attempt;
 			if (np == 0 || attempt >= JC_REPO_DOWNLOAD_ATTEMPTS)
 				break;
 			long long delay = 500LL << (attempt - 1);
@@ -456,6 +466,12 @@ int jc_repo_remote_download(jc_repo_remote *r, jc_repo_download *downloads, size
 			       attempt + 1, JC_REPO_DOWNLOAD_ATTEMPTS);
 			jc_sleep_ms(delay);
 		}
+	}
+	for (size_t k = 0; k < np && !r->dir; k++) {
+		/* still failing when the attempts ran out */
+		jc_repo_download *d = &downloads[pending[k]];
+		if (d->rc < 0)
+			jc_err_prefix(&d->err, "gave up after %d attempts", attempts);
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (downloads[i].rc < 0 && first == 0) {

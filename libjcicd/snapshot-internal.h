@@ -29,6 +29,9 @@ void jc_snap_unlock(jc_snapshots *s);
 int jc_snap_lock_file(int *fd, const char *path, long long timeout_ms, const char *what, jc_error *err);
 
 int jc_snap_need_root(jc_snapshots *s, jc_error *err);
+/* Kills the process with SIGKILL when $JCICD_TEST_CRASH_AT names this
+ * point: the crash tests stop a writer at every step this way. */
+void jc_snap_crash_point(const char *name);
 int jc_snap_http(jc_snapshots *s, jc_http **out, jc_error *err);
 char *jc_snap_tree(const jc_snapshots *s, long number);   /* <root>/snapshots/<N> */
 int64_t jc_snap_now(void);                                /* wall clock, seconds */

@@ -1097,8 +1097,10 @@ static int run(struct poll *p, unsigned flags, jc_error *err)
 	 * database says it exists */
 	if (!s->o.no_sync && (rc = jc_pool_sync(s->pool, err)) < 0)
 		return rc;
+	jc_snap_crash_point("poll-fetched");
 	if ((rc = record(p, &number, err)) < 0)
 		return rc;
+	jc_snap_crash_point("poll-recorded");
 	p->res->number = number;
 	jc_log(s->o.logger, JC_LOG_INFO, "snapshot", "recorded snapshot %ld: %ld packages (%ld fetched, %ld "
 	       "already in the pool)", number, p->res->n_packages, p->res->debs_fetched, p->res->debs_reused);

@@ -28,6 +28,7 @@ static int remove_tree(jc_snapshots *s, long number, jc_error *err)
 		if (errno != ENOENT)
 			rc = jc_err_errno(err, JC_EIO, errno, "cannot move %s aside", tree);
 	} else {
+		jc_snap_crash_point("prune-moved");
 		rc = jc_rm_rf(trash, err);
 	}
 	free(tree);
@@ -96,6 +97,7 @@ struct mark {
 	sqlite3_stmt *insert;
 	sqlite3_stmt *lookup;
 	int rc;
+	long removing;
 };
 
 static int mark_para(const jc_deb822_para *para, jc_error *err, void *payload)
@@ -158,6 +160,8 @@ static int keep_file(const char *sha, bool *keep, jc_error *err, void *payload)
 	if (r != SQLITE_ROW && r != SQLITE_DONE)
 		return jc_store_error(m->s->store, err, "looking up a pool file");
 	*keep = r == SQLITE_ROW;
+	if (!*keep && ++m->removing == 2)
+		jc_snap_crash_point("prune-sweeping");   /* one file is gone already */
 	return 0;
 }
 
@@ -236,6 +240,7 @@ int jc_snapshot_prune(jc_snapshot_prune_result *out, jc_snapshots *s, long keep,
 	}
 	if ((rc = jc_store_commit(s->store, err)) < 0)
 		goto out;
+	jc_snap_crash_point("prune-marked");
 	rc = jc_snap_finish_prunes(s, err);
 	if (rc == 0)
 		rc = sweep(s, out, err);

@@ -424,11 +424,17 @@ int jc_snap_publish_tree(jc_snapshots *s, long number, jc_error *err)
 	if (rc == 0 && before)
 		rc = add_by_hash(s, tmp, row.suite, before, err);
 	if (rc == 0)
+		jc_snap_crash_point("publish-linked");
+	if (rc == 0)
 		rc = write_release(s, number, &row, idx, n, dist, err);
 	if (rc == 0 && !s->o.no_sync)
 		rc = sync_dir(tmp, err);
+	if (rc == 0)
+		jc_snap_crash_point("publish-built");
 	if (rc == 0 && rename(tmp, tree) < 0)
 		rc = jc_err_errno(err, JC_EIO, errno, "cannot rename %s to %s", tmp, tree);
+	if (rc == 0)
+		jc_snap_crash_point("publish-renamed");
 	if (rc == 0 && !s->o.no_sync)
 		rc = sync_dir(s->o.publish_root, err);
 	if (rc == 0)
@@ -490,6 +496,7 @@ static int switch_symlink(jc_snapshots *s, const char *name, long number, jc_err
 		rc = jc_err_errno(err, JC_EIO, errno, "cannot create symlink %s", tmp);
 		goto out;
 	}
+	jc_snap_crash_point("pointer-symlinked");
 	/* rename replaces the old symlink in one step: a reader resolves
 	 * either the old or the new snapshot, never nothing */
 	if (rename(tmp, link_path) < 0) {
@@ -562,6 +569,7 @@ int jc_snap_set_pointer(jc_snapshots *s, const char *name, long number, const ch
 	}
 	if ((rc = jc_store_commit(s->store, err)) < 0)
 		return rc;
+	jc_snap_crash_point("pointer-recorded");
 	if (previous)
 		*previous = prev;
 	if (prev && prev != number) {

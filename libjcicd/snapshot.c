@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,6 +240,13 @@ void jc_snapshot_free(jc_snapshots *s)
 	free(s->gpg_dir);
 	jc_strv_free(&s->strings);
 	free(s);
+}
+
+void jc_snap_crash_point(const char *name)
+{
+	const char *at = getenv("JCICD_TEST_CRASH_AT");
+	if (at && strcmp(at, name) == 0)
+		raise(SIGKILL);
 }
 
 int jc_snap_need_root(jc_snapshots *s, jc_error *err)
