@@ -21,7 +21,7 @@ const char *jc_pool_dir(const jc_pool *pool);
 
 /* Where the file of a hash is (whether or not it exists).  Caller frees. */
 char *jc_pool_path(const jc_pool *pool, const char *sha256);
-bool jc_pool_has(const jc_pool *pool, const char *sha256);
+bool jc_pool_has(jc_pool *pool, const char *sha256);
 
 /* A fresh temporary file name in the pool (on the pool's file system, so
  * it can be renamed in); `hint` makes it readable.  Caller frees. */
@@ -36,11 +36,16 @@ int jc_pool_adopt(jc_pool *pool, const char *temp, const char *sha256, jc_error 
 /* Stores bytes, returning their hash. */
 int jc_pool_put(jc_pool *pool, const void *data, size_t len, char sha256_out[JC_SHA256_HEX_SIZE],
 		jc_error *err);
+/* Stores bytes whose hash the caller computed. */
+int jc_pool_put_hashed(jc_pool *pool, const void *data, size_t len, const char *sha256, jc_error *err);
 
 /* Makes dest a hard link to the pool file of sha256; across file systems
  * it copies instead (*copied set; NULL allowed).  JC_EEXISTS when dest
  * exists. */
 int jc_pool_link(jc_pool *pool, const char *sha256, const char *dest, bool *copied, jc_error *err);
+/* The same, dest being `name` in the directory open as dirfd. */
+int jc_pool_link_at(jc_pool *pool, const char *sha256, int dirfd, const char *name, bool *copied,
+		    jc_error *err);
 
 /* Flushes the pool's file system, so that what was added survives a power
  * loss before the database refers to it. */

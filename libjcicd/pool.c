@@ -19,14 +19,44 @@ struct jc_pool {
 	char *files;          /* <state>/pool/sha256 */
 	char *tmp;            /* <state>/pool/tmp */
 	unsigned long counter;
-	bool warned_copy;
+	/* open shard directories: lookups and links relative to them skip
+	 * walking the long absolute path thousands of times per snapshot */
+	int shard_fd[256];
 };
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* The shard directory of a hash, opened once (and created when `make`);
+ * -1 when it does not exist. */
+static int shard(jc_pool *p, const char *sha, bool make)
+{
+	int hi = hexval(sha[0]), lo = hi < 0 ? -1 : hexval(sha[1]), k;
+	char *d;
+	if (lo < 0)
+		return -1;
+	k = hi * 16 + lo;
+	if (p->shard_fd[k] >= 0)
+		return p->shard_fd[k];
+	d = jc_sprintf("%s/%.2s", p->files, sha);
+	if (make && mkdir(d, 0755) < 0 && errno != EEXIST) {
+		free(d);
+		return -1;
+	}
+	p->shard_fd[k] = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(d);
+	return p->shard_fd[k];
+}
 
 int jc_pool_open(jc_pool **out, const char *state_dir, jc_error *err)
 {
 	jc_pool *p = jc_calloc(1, sizeof(*p));
 	int rc;
 	*out = NULL;
+	for (size_t i = 0; i < JC_ARRAY_LEN(p->shard_fd); i++)
+		p->shard_fd[i] = -1;
 	p->dir = jc_path_join(state_dir, "pool");
 	p->files = jc_path_join(p->dir, "sha256");
 	p->tmp = jc_path_join(p->dir, "tmp");
@@ -42,6 +72,9 @@ void jc_pool_free(jc_pool *p)
 {
 	if (!p)
 		return;
+	for (size_t i = 0; i < JC_ARRAY_LEN(p->shard_fd); i++)
+		if (p->shard_fd[i] >= 0)
+			close(p->shard_fd[i]);
 	free(p->dir);
 	free(p->files);
 	free(p->tmp);
@@ -55,12 +88,13 @@ char *jc_pool_path(const jc_pool *p, const char *sha)
 	return jc_sprintf("%s/%.2s/%s", p->files, sha, sha);
 }
 
-bool jc_pool_has(const jc_pool *p, const char *sha)
+bool jc_pool_has(jc_pool *p, const char *sha)
 {
-	char *path = jc_pool_path(p, sha);
-	bool have = access(path, F_OK) == 0;
-	free(path);
-	return have;
+	int fd;
+	if (!jc_repo_is_sha256(sha))
+		return false;
+	fd = shard(p, sha, false);
+	return fd >= 0 && faccessat(fd, sha, F_OK, 0) == 0;
 }
 
 char *jc_pool_temp_name(jc_pool *p, const char *hint)
@@ -81,30 +115,23 @@ int jc_pool_clean_temp(jc_pool *p, jc_error *err)
 	return rc;
 }
 
-static int shard_dir(jc_pool *p, const char *sha, jc_error *err)
-{
-	char *d = jc_sprintf("%s/%.2s", p->files, sha);
-	int rc = 0;
-	if (mkdir(d, 0755) < 0 && errno != EEXIST)
-		rc = jc_err_errno(err, JC_EIO, errno, "cannot create %s", d);
-	free(d);
-	return rc;
-}
-
 int jc_pool_adopt(jc_pool *p, const char *temp, const char *sha, jc_error *err)
 {
 	char *path;
 	int rc;
+	int fd;
 	if (!jc_repo_is_sha256(sha))
 		return jc_err(err, JC_EINVALID, "\"%s\" is not a SHA256 hash", sha);
-	rc = shard_dir(p, sha, err);
-	if (rc < 0)
-		return rc;
 	path = jc_pool_path(p, sha);
+	fd = shard(p, sha, true);
 	/* link, not rename: an existing pool file is never replaced, since
 	 * published trees share its inode */
-	if (link(temp, path) < 0 && errno != EEXIST)
+	if (fd < 0)
+		rc = jc_err_errno(err, JC_EIO, errno, "cannot create the directory of %s", path);
+	else if (linkat(AT_FDCWD, temp, fd, sha, 0) < 0 && errno != EEXIST)
 		rc = jc_err_errno(err, JC_EIO, errno, "cannot add %s to the pool", path);
+	else
+		rc = 0;
 	unlink(temp);
 	free(path);
 	return rc;
@@ -112,9 +139,14 @@ int jc_pool_adopt(jc_pool *p, const char *temp, const char *sha, jc_error *err)
 
 int jc_pool_put(jc_pool *p, const void *data, size_t len, char sha[JC_SHA256_HEX_SIZE], jc_error *err)
 {
+	jc_repo_sha256_buf(sha, data, len);
+	return jc_pool_put_hashed(p, data, len, sha, err);
+}
+
+int jc_pool_put_hashed(jc_pool *p, const void *data, size_t len, const char *sha, jc_error *err)
+{
 	char *tmp;
 	int rc;
-	jc_repo_sha256_buf(sha, data, len);
 	if (jc_pool_has(p, sha))
 		return 0;
 	tmp = jc_pool_temp_name(p, "put");
@@ -125,14 +157,14 @@ int jc_pool_put(jc_pool *p, const void *data, size_t len, char sha[JC_SHA256_HEX
 	return rc;
 }
 
-static int copy_file(const char *from, const char *to, jc_error *err)
+static int copy_file(const char *from, int dirfd, const char *to, jc_error *err)
 {
 	char buf[1 << 16];
 	ssize_t n;
 	int in = open(from, O_RDONLY | O_CLOEXEC), out, rc = 0;
 	if (in < 0)
 		return jc_err_errno(err, JC_EIO, errno, "cannot open %s", from);
-	out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	out = openat(dirfd, to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (out < 0) {
 		rc = jc_err_errno(err, JC_EIO, errno, "cannot create %s", to);
 		close(in);
@@ -156,34 +188,40 @@ static int copy_file(const char *from, const char *to, jc_error *err)
 	if (close(out) < 0 && rc == 0)
 		rc = jc_err_errno(err, JC_EIO, errno, "cannot write %s", to);
 	if (rc < 0)
-		unlink(to);
+		unlinkat(dirfd, to, 0);
+	return rc;
+}
+
+int jc_pool_link_at(jc_pool *p, const char *sha, int dirfd, const char *name, bool *copied, jc_error *err)
+{
+	int fd = jc_repo_is_sha256(sha) ? shard(p, sha, false) : -1;
+	int rc = 0;
+	if (copied)
+		*copied = false;
+	if (fd >= 0 && linkat(fd, sha, dirfd, name, 0) == 0)
+		return 0;
+	int e = fd < 0 ? ENOENT : errno;
+	char *src = jc_pool_path(p, sha);
+	if (e == EEXIST) {
+		rc = jc_err(err, JC_EEXISTS, "%s exists already", name);
+	} else if (e == EXDEV || e == EPERM || e == EMLINK) {
+		/* another file system (or one without hard links): a copy is
+		 * as immutable, just bigger */
+		rc = copy_file(src, dirfd, name, err);
+		if (rc == 0 && copied)
+			*copied = true;
+	} else if (e == ENOENT && !jc_path_exists(src)) {
+		rc = jc_err(err, JC_ENOTFOUND, "pool file %s is missing (was the pool pruned by hand?)", src);
+	} else {
+		rc = jc_err_errno(err, JC_EIO, e, "cannot link %s to %s", name, src);
+	}
+	free(src);
 	return rc;
 }
 
 int jc_pool_link(jc_pool *p, const char *sha, const char *dest, bool *copied, jc_error *err)
 {
-	char *src = jc_pool_path(p, sha);
-	int rc = 0;
-	if (copied)
-		*copied = false;
-	if (link(src, dest) < 0) {
-		int e = errno;
-		if (e == EXDEV || e == EPERM || e == EMLINK) {
-			/* another file system (or one without hard links): a copy
-			 * is as immutable, just bigger */
-			rc = copy_file(src, dest, err);
-			if (rc == 0 && copied)
-				*copied = true;
-		} else if (e == EEXIST) {
-			rc = jc_err(err, JC_EEXISTS, "%s exists already", dest);
-		} else if (e == ENOENT && !jc_path_exists(src)) {
-			rc = jc_err(err, JC_ENOTFOUND, "pool file %s is missing (was the pool pruned by hand?)", src);
-		} else {
-			rc = jc_err_errno(err, JC_EIO, e, "cannot link %s to %s", dest, src);
-		}
-	}
-	free(src);
-	return rc;
+	return jc_pool_link_at(p, sha, AT_FDCWD, dest, copied, err);
 }
 
 int jc_pool_sync(jc_pool *p, jc_error *err)
@@ -240,7 +278,13 @@ int jc_pool_sweep(jc_pool *p, jc_pool_keep_fn keep, void *payload, long *removed
 			}
 		}
 		closedir(d);
-		rmdir(shard);   /* only succeeds when it became empty */
+		/* only succeeds when it became empty; forget its open fd then */
+		if (rmdir(shard) == 0 && hexval(de->d_name[0]) >= 0 && hexval(de->d_name[1]) >= 0) {
+			int k = hexval(de->d_name[0]) * 16 + hexval(de->d_name[1]);
+			if (p->shard_fd[k] >= 0)
+				close(p->shard_fd[k]);
+			p->shard_fd[k] = -1;
+		}
 		free(shard);
 	}
 	closedir(top);

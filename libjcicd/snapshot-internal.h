@@ -10,6 +10,12 @@
 #include "repo-internal.h"
 #include "store-internal.h"
 
+/* A file of a snapshot's pool/ tree, as the poll that made it knows it. */
+typedef struct jc_snap_file {
+	const char *path;               /* pool/<component>/<p>/<file> */
+	const char *sha256;
+} jc_snap_file;
+
 struct jc_snapshots {
 	jc_snapshot_options o;          /* every string points into `strings` */
 	jc_strv strings;
@@ -20,6 +26,11 @@ struct jc_snapshots {
 	jc_http *http;                  /* opened on first use */
 	int lock_fd;                    /* the writer lock while held, else -1 */
 	char *gpg_dir;                  /* <state>/gnupg: cached keyring homes */
+	/* set by a poll while it publishes what it just recorded, so that
+	 * publishing need not read the Packages files back */
+	long hint_number;
+	const jc_snap_file *hint;
+	size_t n_hint;
 };
 
 /* the writer lock: taken by every verb that changes something; taking it

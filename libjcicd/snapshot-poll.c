@@ -11,9 +11,11 @@
 
 #include <curl/curl.h>
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "snapshot-internal.h"
 
@@ -38,6 +40,7 @@ struct outidx {
 	const char *architecture;
 	struct pkg **pkgs;
 	size_t n, cap;
+	jc_buf text, gz;         /* the Packages file and its gzip, until stored */
 	char sha[JC_SHA256_HEX_SIZE], gz_sha[JC_SHA256_HEX_SIZE];
 	long long size, gz_size;
 	long count;
@@ -109,8 +112,11 @@ static void poll_clear(struct poll *p)
 	for (size_t i = 0; i < p->n_srcs; i++)
 		src_clear(&p->srcs[i]);
 	free(p->srcs);
-	for (size_t i = 0; i < p->n_outs; i++)
+	for (size_t i = 0; i < p->n_outs; i++) {
 		free(p->outs[i].pkgs);
+		jc_buf_free(&p->outs[i].text);
+		jc_buf_free(&p->outs[i].gz);
+	}
 	free(p->outs);
 	for (size_t i = 0; i < p->n_pkgs; i++) {
 		free(p->pkgs[i].text);
@@ -581,6 +587,10 @@ static int on_package(const jc_deb822_para *para, jc_error *err, void *payload)
 	}
 	k = &p->pkgs[p->n_pkgs];
 	memset(k, 0, sizeof(*k));
+	size_t need = 0;
+	for (size_t i = 0; i < jc_deb822_field_count(para); i++)
+		need += strlen(jc_deb822_field_name(para, i)) + strlen(jc_deb822_field_value(para, i)) + 3;
+	jc_buf_grow(&text, need);
 	for (size_t i = 0; i < jc_deb822_field_count(para); i++) {
 		const char *fn = jc_deb822_field_name(para, i), *fv = jc_deb822_field_value(para, i);
 		if (strcasecmp(fn, "Filename") == 0) {
@@ -824,30 +834,78 @@ static int fetch_debs(struct poll *p, jc_error *err)
 	return 0;
 }
 
-static int build_outputs(struct poll *p, jc_error *err)
+/* Builds each index's Packages text, its gzip and both hashes: CPU work
+ * that needs only the sorted list, so it runs in a second thread while the
+ * packages download. */
+struct builder {
+	struct poll *p;
+	pthread_t thread;
+	bool started;
+	int rc;
+	jc_error err;
+};
+
+static void *build_texts(void *arg)
 {
-	for (size_t i = 0; i < p->n_outs; i++) {
+	struct builder *b = arg;
+	struct poll *p = b->p;
+	for (size_t i = 0; i < p->n_outs && b->rc == 0; i++) {
 		struct outidx *o = &p->outs[i];
-		jc_buf text = JC_BUF_INIT, gz = JC_BUF_INIT;
-		int rc;
+		size_t need = 1;
+		for (size_t k = 0; k < o->n; k++)
+			need += strlen(o->pkgs[k]->text) + strlen(o->pkgs[k]->pool_path) + 12;
+		jc_buf_grow(&o->text, need);
 		for (size_t k = 0; k < o->n; k++) {
 			struct pkg *pk = o->pkgs[k];
-			jc_buf_add(&text, pk->text, pk->filename_at);
-			jc_buf_printf(&text, "Filename: %s\n", pk->pool_path);
-			jc_buf_puts(&text, pk->text + pk->filename_at);
-			jc_buf_putc(&text, '\n');
+			jc_buf_add(&o->text, pk->text, pk->filename_at);
+			jc_buf_puts(&o->text, "Filename: ");
+			jc_buf_puts(&o->text, pk->pool_path);
+			jc_buf_putc(&o->text, '\n');
+			jc_buf_puts(&o->text, pk->text + pk->filename_at);
+			jc_buf_putc(&o->text, '\n');
 		}
 		o->count = (long)o->n;
-		o->size = (long long)text.len;
-		rc = jc_pool_put(p->s->pool, text.data ? text.data : "", text.len, o->sha, err);
-		if (rc == 0)
-			rc = jc_gzip_compress(&gz, text.data ? text.data : "", text.len, p->s->o.gzip_level, err);
-		if (rc == 0) {
-			o->gz_size = (long long)gz.len;
-			rc = jc_pool_put(p->s->pool, gz.data, gz.len, o->gz_sha, err);
+		o->size = (long long)o->text.len;
+		jc_repo_sha256_buf(o->sha, o->text.data ? o->text.data : "", o->text.len);
+		b->rc = jc_gzip_compress(&o->gz, o->text.data ? o->text.data : "", o->text.len, p->s->o.gzip_level,
+					 &b->err);
+		if (b->rc == 0) {
+			o->gz_size = (long long)o->gz.len;
+			jc_repo_sha256_buf(o->gz_sha, o->gz.data, o->gz.len);
 		}
-		jc_buf_free(&text);
-		jc_buf_free(&gz);
+	}
+	return NULL;
+}
+
+static void builder_start(struct builder *b, struct poll *p)
+{
+	memset(b, 0, sizeof(*b));
+	b->p = p;
+	if (pthread_create(&b->thread, NULL, build_texts, b) == 0)
+		b->started = true;
+}
+
+/* Waits for the builder (or does its work here when no thread could be
+ * started), then stores the indices in the pool. */
+static int builder_finish(struct builder *b, bool store, jc_error *err)
+{
+	struct poll *p = b->p;
+	int rc;
+	if (b->started)
+		pthread_join(b->thread, NULL);
+	else
+		build_texts(b);
+	if (b->rc < 0) {
+		jc_err_copy(err, &b->err);
+		return b->rc;
+	}
+	for (size_t i = 0; store && i < p->n_outs; i++) {
+		struct outidx *o = &p->outs[i];
+		rc = jc_pool_put_hashed(p->s->pool, o->text.data ? o->text.data : "", o->text.len, o->sha, err);
+		if (rc == 0)
+			rc = jc_pool_put_hashed(p->s->pool, o->gz.data, o->gz.len, o->gz_sha, err);
+		jc_buf_free(&o->text);
+		jc_buf_free(&o->gz);
 		if (rc < 0)
 			return rc;
 	}
@@ -1040,12 +1098,33 @@ static int save_states_only(struct poll *p, jc_error *err)
 	return jc_store_commit(p->s->store, err);
 }
 
+static int64_t cpu_ms(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (int64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+}
+
+/* --verbose shows where a poll spends its time (wall and CPU) */
+static void phase(jc_snapshots *s, const char *what, int64_t *t)
+{
+	static int64_t cpu_before;
+	int64_t now = jc_now_ms(), cpu = cpu_ms();
+	jc_log(s->o.logger, JC_LOG_DEBUG, "snapshot", "%s: %lld ms (cpu %lld ms)", what, (long long)(now - *t),
+	       (long long)(cpu - cpu_before));
+	*t = now;
+	cpu_before = cpu;
+}
+
 static int run(struct poll *p, unsigned flags, jc_error *err)
 {
 	jc_snapshots *s = p->s;
 	jc_http *http = NULL;
 	bool all_unchanged = true, same = false;
 	long number = 0;
+	struct builder builder;
+	int64_t t;
 	int rc;
 
 	rc = jc_snap_newest(s, &p->res->previous, err);
@@ -1090,22 +1169,56 @@ static int run(struct poll *p, unsigned flags, jc_error *err)
 		jc_log(s->o.logger, JC_LOG_INFO, "snapshot", "a Release changed, but no index did: no new snapshot");
 		return save_states_only(p, err);
 	}
-	if ((rc = fetch_indices(p, err)) < 0 || (rc = parse_indices(p, err)) < 0 || (rc = arrange(p, err)) < 0 ||
-	    (rc = fetch_debs(p, err)) < 0 || (rc = build_outputs(p, err)) < 0)
+	t = jc_now_ms();
+	phase(s, "checking sources", &t);
+	if ((rc = fetch_indices(p, err)) < 0)
 		return rc;
+	phase(s, "fetching indices", &t);
+	if ((rc = parse_indices(p, err)) < 0)
+		return rc;
+	phase(s, "parsing indices", &t);
+	if ((rc = arrange(p, err)) < 0)
+		return rc;
+	phase(s, "sorting", &t);
+	builder_start(&builder, p);
+	if ((rc = fetch_debs(p, err)) < 0) {
+		builder_finish(&builder, false, NULL);
+		return rc;
+	}
+	phase(s, "fetching packages (indices built meanwhile)", &t);
+	if ((rc = builder_finish(&builder, true, err)) < 0)
+		return rc;
+	phase(s, "writing indices", &t);
 	/* everything the new snapshot refers to must be on disk before the
 	 * database says it exists */
 	if (!s->o.no_sync && (rc = jc_pool_sync(s->pool, err)) < 0)
 		return rc;
+	phase(s, "flushing the pool", &t);
 	jc_snap_crash_point("poll-fetched");
 	if ((rc = record(p, &number, err)) < 0)
 		return rc;
+	phase(s, "recording", &t);
 	jc_snap_crash_point("poll-recorded");
 	p->res->number = number;
 	jc_log(s->o.logger, JC_LOG_INFO, "snapshot", "recorded snapshot %ld: %ld packages (%ld fetched, %ld "
 	       "already in the pool)", number, p->res->n_packages, p->res->debs_fetched, p->res->debs_reused);
 	if (!(flags & JC_SNAPSHOT_POLL_NO_PUBLISH)) {
+		/* what to link is in memory: publishing need not read it back */
+		jc_snap_file *files = jc_calloc(p->n_pkgs + 1, sizeof(*files));
+		size_t n = 0;
+		for (size_t i = 0; i < p->n_outs; i++)
+			for (size_t k = 0; k < p->outs[i].n; k++) {
+				files[n].path = p->outs[i].pkgs[k]->pool_path;
+				files[n++].sha256 = p->outs[i].pkgs[k]->sha256;
+			}
+		s->hint_number = number;
+		s->hint = files;
+		s->n_hint = n;
 		rc = jc_snap_publish_recorded(s, number, err);
+		s->hint_number = 0;
+		s->hint = NULL;
+		s->n_hint = 0;
+		free(files);
 		if (rc == 0)
 			p->res->published = true;
 	}

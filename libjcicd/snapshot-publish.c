@@ -94,7 +94,8 @@ int jc_snap_indices(jc_snapshots *s, long number, jc_snap_index **out, size_t *n
 struct tree_ctx {
 	jc_snapshots *s;
 	const char *tmp;           /* the tree being built */
-	char *last_dir;            /* the last directory made, to skip mkdir */
+	char *last_dir;            /* the directory of the last file placed ... */
+	int last_fd;               /* ... open, to link relative to it */
 	long links;
 	bool copied;
 };
@@ -124,23 +125,29 @@ static int write_file(const char *path, const char *data, size_t len, jc_error *
 /* Hard-links a pool file to tree/relpath, making directories as needed. */
 static int place(struct tree_ctx *t, const char *sha, const char *relpath, jc_error *err)
 {
-	char *dest = jc_path_join(t->tmp, relpath);
-	char *slash = strrchr(dest, '/');
+	const char *slash = strrchr(relpath, '/');
+	size_t dlen = slash ? (size_t)(slash - relpath) : 0;
 	bool copied = false;
 	int rc;
 
-	*slash = '\0';
-	if (!t->last_dir || strcmp(t->last_dir, dest) != 0) {
-		rc = jc_mkdir_p(dest, 0755, err);
+	if (!t->last_dir || strlen(t->last_dir) != dlen || strncmp(t->last_dir, relpath, dlen) != 0) {
+		char *dir = jc_sprintf("%s/%.*s", t->tmp, (int)dlen, relpath);
+		if (t->last_fd >= 0)
+			close(t->last_fd);
+		free(t->last_dir);
+		t->last_dir = jc_strndup(relpath, dlen);
+		rc = jc_mkdir_p(dir, 0755, err);
+		t->last_fd = rc < 0 ? -1 : open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (rc == 0 && t->last_fd < 0)
+			rc = jc_err_errno(err, JC_EIO, errno, "cannot open %s", dir);
+		free(dir);
 		if (rc < 0) {
-			free(dest);
+			free(t->last_dir);
+			t->last_dir = NULL;
 			return rc;
 		}
-		free(t->last_dir);
-		t->last_dir = jc_strdup(dest);
 	}
-	*slash = '/';
-	rc = jc_pool_link(t->s->pool, sha, dest, &copied, err);
+	rc = jc_pool_link_at(t->s->pool, sha, t->last_fd, slash ? slash + 1 : relpath, &copied, err);
 	if (rc == JC_EEXISTS) {
 		/* the same package listed by two indices (Architecture: all) */
 		jc_error_clear(err);
@@ -153,7 +160,6 @@ static int place(struct tree_ctx *t, const char *sha, const char *relpath, jc_er
 		       "instead of hard-linking them");
 	}
 	t->links++;
-	free(dest);
 	return rc;
 }
 
@@ -384,6 +390,7 @@ int jc_snap_publish_tree(jc_snapshots *s, long number, jc_error *err)
 		return 0;
 	}
 	memset(&t, 0, sizeof(t));
+	t.last_fd = -1;
 	rc = read_row(s, number, &row, err);
 	if (rc == 0 && strcmp(row.state, "recorded") != 0 && strcmp(row.state, "published") != 0)
 		rc = jc_err(err, JC_ENOTFOUND, "snapshot %ld was pruned; it cannot be published again", number);
@@ -418,17 +425,26 @@ int jc_snap_publish_tree(jc_snapshots *s, long number, jc_error *err)
 		free(g);
 		free(hp);
 		free(hg);
-		if (rc == 0)
+		/* the packages: from the poll that just made the snapshot, else
+		 * from its recorded Packages files */
+		if (rc == 0 && s->hint_number != number)
 			rc = jc_snap_read_packages(s, idx[i].packages_sha256, place_para, &t, err);
 	}
+	for (size_t i = 0; rc == 0 && s->hint_number == number && i < s->n_hint; i++)
+		rc = place(&t, s->hint[i].sha256, s->hint[i].path, err);
 	if (rc == 0 && before)
 		rc = add_by_hash(s, tmp, row.suite, before, err);
+	jc_log(s->o.logger, JC_LOG_DEBUG, "snapshot", "linking %ld files: %lld ms", t.links,
+	       (long long)(jc_now_ms() - started));
 	if (rc == 0)
 		jc_snap_crash_point("publish-linked");
 	if (rc == 0)
 		rc = write_release(s, number, &row, idx, n, dist, err);
-	if (rc == 0 && !s->o.no_sync)
+	if (rc == 0 && !s->o.no_sync) {
+		int64_t f = jc_now_ms();
 		rc = sync_dir(tmp, err);
+		jc_log(s->o.logger, JC_LOG_DEBUG, "snapshot", "flushing the tree: %lld ms", (long long)(jc_now_ms() - f));
+	}
 	if (rc == 0)
 		jc_snap_crash_point("publish-built");
 	if (rc == 0 && rename(tmp, tree) < 0)
@@ -445,6 +461,8 @@ int jc_snap_publish_tree(jc_snapshots *s, long number, jc_error *err)
 out:
 	if (rc < 0)
 		jc_err_prefix(err, "publishing snapshot %ld", number);
+	if (t.last_fd >= 0)
+		close(t.last_fd);
 	free(t.last_dir);
 	free(dist);
 	free(tmp);
