@@ -818,6 +818,60 @@ int cmd_snapshot_promote(struct cli *cli, int argc, char **argv)
 	return rc;
 }
 
+/* ---- history */
+
+static const char history_usage[] =
+	"Usage: jcicd snapshot history [POINTER] [options]\n\n"
+	"Every change of a pointer (or of all pointers), oldest first: when, from which\n"
+	"snapshot to which, who and why.\n";
+
+int cmd_snapshot_history(struct cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = { SNAPSHOT_LONGOPTS, CLI_COMMON_LONGOPTS };
+	struct snap_args a;
+	jc_snapshots *s;
+	jc_snapshot_promotion *h = NULL;
+	size_t n = 0;
+	jc_error err;
+	int rc;
+	char usage[4096];
+	snprintf(usage, sizeof(usage), "%s%s", history_usage, common_help);
+	cli->usage = usage;
+	if ((rc = parse(cli, argc, argv, longopts, &a, 0, 1)) >= 0)
+		return rc;
+	if (a.n_pos && !jc_snapshot_pointer_name_ok(a.pos[0]))
+		return cli_usage_error(cli, "'%s' is not a pointer name", a.pos[0]);
+	if ((rc = open_snapshots(cli, &a, &s)) != 0)
+		return rc;
+	rc = jc_snapshot_history(&h, &n, s, a.n_pos ? a.pos[0] : NULL, &err);
+	if (rc < 0) {
+		rc = cli_fail(cli, &err);
+	} else if (cli->json) {
+		json_object *arr = json_object_new_array();
+		char buf[32];
+		for (size_t i = 0; i < n; i++) {
+			json_object *o = json_object_new_object();
+			json_object_object_add(o, "pointer", jstr(h[i].pointer));
+			json_object_object_add(o, "number", json_object_new_int64(h[i].number));
+			json_object_object_add(o, "previous", h[i].previous ? json_object_new_int64(h[i].previous) : NULL);
+			json_object_object_add(o, "at", json_object_new_string(utc(h[i].at, buf, sizeof(buf))));
+			json_object_object_add(o, "who", jstr(h[i].who));
+			json_object_object_add(o, "why", jstr(h[i].why));
+			json_object_array_add(arr, o);
+		}
+		cli_print_json(cli, arr);
+	} else {
+		char buf[32];
+		for (size_t i = 0; i < n; i++)
+			cli_printf(cli, "%s  %-10s %4ld -> %-4ld %s%s%s\n", utc(h[i].at, buf, sizeof(buf)), h[i].pointer,
+				   h[i].previous, h[i].number, h[i].who ? h[i].who : "-", h[i].why ? ": " : "",
+				   h[i].why ? h[i].why : "");
+	}
+	jc_snapshot_history_free(h, n);
+	jc_snapshot_free(s);
+	return rc;
+}
+
 /* ---- prune */
 
 static const char prune_usage[] =

@@ -26,6 +26,7 @@ const struct cli_command cli_commands[] = {
 	{ "snapshot", "show", cmd_snapshot_show, "one snapshot: sources, indices, apt line, packages" },
 	{ "snapshot", "diff", cmd_snapshot_diff, "packages added, removed and changed between two snapshots" },
 	{ "snapshot", "promote", cmd_snapshot_promote, "point testing/stable/... at a snapshot (who, why)" },
+	{ "snapshot", "history", cmd_snapshot_history, "who moved which pointer to which snapshot, when and why" },
 	{ "snapshot", "prune", cmd_snapshot_prune, "remove old snapshots and unreferenced pool files" },
 	{ "snapshot", "watch", cmd_snapshot_watch, "poll every interval, with jitter" },
 	{ "snapshot", "apt-source", cmd_snapshot_apt_source, "the sources.list line of a snapshot or pointer" },

@@ -264,6 +264,42 @@ void jc_snapshot_pointers_free(jc_snapshot_pointer *p, size_t n)
 	free(p);
 }
 
+int jc_snapshot_history(jc_snapshot_promotion **out, size_t *n, jc_snapshots *s, const char *pointer,
+			jc_error *err)
+{
+	sqlite3_stmt *st;
+	int rc = jc_store_prepare(s->store, &st, "SELECT name, number, coalesce(previous, 0), at, who, why"
+				  " FROM snapshot_promotions WHERE ?1 IS NULL OR name = ?1 ORDER BY id", err);
+	*out = NULL;
+	*n = 0;
+	if (rc < 0)
+		return rc;
+	jc_sql_bind_text(st, 1, pointer);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		jc_snapshot_promotion *p;
+		*out = jc_realloc(*out, (*n + 1) * sizeof(**out));
+		p = &(*out)[(*n)++];
+		p->pointer = jc_sql_column_dup(st, 0);
+		p->number = (long)sqlite3_column_int64(st, 1);
+		p->previous = (long)sqlite3_column_int64(st, 2);
+		p->at = sqlite3_column_int64(st, 3);
+		p->who = jc_sql_column_dup(st, 4);
+		p->why = jc_sql_column_dup(st, 5);
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+void jc_snapshot_history_free(jc_snapshot_promotion *h, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(h[i].pointer);
+		free(h[i].who);
+		free(h[i].why);
+	}
+	free(h);
+}
+
 int jc_snapshot_promote(long *previous, jc_snapshots *s, long number, const char *pointer, const char *who,
 			const char *why, jc_error *err)
 {

@@ -112,6 +112,9 @@ is "$(printf '%s' "$OUT" | json 'd["previous"], d["number"], d["who"]')" "(1, 2,
 ok "apt-get update follows the pointer" apt_run "$T/aptt" update
 is "$(candidate "$T/aptt" beta)" "1.1-1" "testing now serves snapshot 2"
 
+exits 0 "history testing --json" jcicd snapshot history testing $C --json
+is "$(printf '%s' "$OUT" | json '[(h["previous"], h["number"], h["who"], h["why"]) for h in d]')" \
+	"[(None, 1, 'ci', 'verdict 41 passed'), (1, 2, 'ci', 'verdict 42 passed')]" "the history of testing, with who and why"
 exits 0 "list --json" jcicd snapshot list $C --json
 is "$(printf '%s' "$OUT" | json '[(s["number"], s["state"], s["pointers"]) for s in d["snapshots"]], [(p["name"], p["number"], p["why"]) for p in d["pointers"]]')" \
 	"([(2, 'published', ['latest', 'testing']), (1, 'published', [])], [('latest', 2, 'new snapshot'), ('testing', 2, 'verdict 42 passed')])" \

@@ -11,7 +11,7 @@ fi
 trap 'stop_servers; tap_cleanup' EXIT
 json() { "$PYTHON" -c "import json,sys; d=json.load(sys.stdin); r=($1); print(r)"; }
 
-for verb in poll publish list show diff promote prune watch apt-source; do
+for verb in poll publish list show diff promote history prune watch apt-source; do
 	exits 0 "snapshot $verb --help" jcicd snapshot $verb --help
 	like "$OUT" "^Usage: jcicd snapshot $verb" "$verb --help starts with its usage"
 	like "$OUT" "--publish-root DIR" "$verb --help lists the snapshot options"

@@ -305,6 +305,19 @@ START_TEST(diff_promote_prune)
 	ck_assert_int_eq(jc_snapshot_promote(NULL, e.s, 1, "Bad Name", "bob", NULL, &err), JC_EINVALID);
 	ck_assert_int_eq(jc_snapshot_promote(NULL, e.s, 1, "snapshots", "bob", NULL, &err), JC_EINVALID);
 
+	jc_snapshot_promotion *h;
+	size_t nh;
+	ck_assert_int_eq(jc_snapshot_history(&h, &nh, e.s, "testing", &err), 0);
+	ck_assert_int_eq(nh, 1);
+	ck_assert_str_eq(h[0].who, "alice");
+	ck_assert_str_eq(h[0].why, "verdict 7 passed");
+	ck_assert_int_eq(h[0].number, 1);
+	ck_assert_int_eq(h[0].previous, 0);
+	jc_snapshot_history_free(h, nh);
+	ck_assert_int_eq(jc_snapshot_history(&h, &nh, e.s, NULL, &err), 0);
+	ck_assert_int_eq(nh, 3);   /* latest -> 1, latest -> 2, testing -> 1 */
+	jc_snapshot_history_free(h, nh);
+
 	/* prune never removes what a pointer names */
 	ck_assert_int_eq(jc_snapshot_prune(&pr, e.s, 1, false, &err), 0);
 	ck_assert_int_eq(pr.removed, 0);

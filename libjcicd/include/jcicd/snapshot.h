@@ -246,6 +246,21 @@ JC_EXTERN int jc_snapshot_promote(long *previous, jc_snapshots *snapshots, long 
 				  const char *pointer, const char *who, const char *why,
 				  jc_error *err);
 
+/* One change of a pointer, oldest first. */
+typedef struct jc_snapshot_promotion {
+	char *pointer;
+	long number;
+	long previous;             /* 0 when the pointer was new */
+	long long at;              /* seconds since the epoch */
+	char *who;
+	char *why;
+} jc_snapshot_promotion;
+
+/* Every change of `pointer` (NULL: of every pointer), oldest first. */
+JC_EXTERN int jc_snapshot_history(jc_snapshot_promotion **out, size_t *n, jc_snapshots *snapshots,
+				  const char *pointer, jc_error *err);
+JC_EXTERN void jc_snapshot_history_free(jc_snapshot_promotion *history, size_t n);
+
 /* True for a usable pointer name: [a-z][a-z0-9_-]*, at most 64
  * characters, not "snapshots". */
 JC_EXTERN bool jc_snapshot_pointer_name_ok(const char *name);
