@@ -197,10 +197,34 @@ static int sweep(jc_snapshots *s, jc_snapshot_prune_result *out, jc_error *err)
 	return rc;
 }
 
+/* Published snapshots beyond the `keep` newest that no pointer names: one
+ * set-based statement, so nothing iterates a table it changes and nothing
+ * is held in memory per snapshot. */
+#define VICTIMS \
+	"FROM snapshots WHERE state = 'published'" \
+	" AND number NOT IN (SELECT number FROM snapshot_pointers)" \
+	" AND number NOT IN (SELECT number FROM snapshots WHERE state = 'published'" \
+	"                    ORDER BY number DESC LIMIT ?1)"
+
+static int count(jc_snapshots *s, const char *sql, long keep, long *out, jc_error *err)
+{
+	sqlite3_stmt *st;
+	int rc = jc_store_prepare(s->store, &st, sql, err);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, keep);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*out = (long)sqlite3_column_int64(st, 0);
+	else
+		rc = jc_store_error(s->store, err, "counting snapshots");
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int jc_snapshot_prune(jc_snapshot_prune_result *out, jc_snapshots *s, long keep, bool dry_run, jc_error *err)
 {
 	sqlite3_stmt *st = NULL;
-	long seen = 0;
+	long published = 0;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -208,37 +232,22 @@ int jc_snapshot_prune(jc_snapshot_prune_result *out, jc_snapshots *s, long keep,
 		return jc_err(err, JC_EINVALID, "--keep must be at least 1 (the newest snapshot always stays)");
 	if ((rc = jc_snap_need_root(s, err)) < 0 || (rc = jc_snap_lock(s, err)) < 0)
 		return rc;
-	if (!dry_run && (rc = jc_store_begin(s->store, true, err)) < 0)
+	rc = count(s, "SELECT count(*) FROM snapshots WHERE state = 'published' AND ?1 IS NOT NULL", keep,
+		   &published, err);
+	if (rc == 0)
+		rc = count(s, "SELECT count(*) " VICTIMS, keep, &out->removed, err);
+	out->kept = published - out->removed;
+	if (rc < 0 || dry_run)
 		goto out;
-	rc = jc_store_prepare(s->store, &st, "SELECT number, number IN (SELECT number FROM snapshot_pointers)"
-			      " FROM snapshots WHERE state = 'published' ORDER BY number DESC", err);
-	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
-		long number = (long)sqlite3_column_int64(st, 0);
-		bool named = sqlite3_column_int(st, 1) != 0;
-		if (++seen <= keep || named) {
-			out->kept++;
-			continue;
-		}
-		out->removed++;
-		if (!dry_run) {
-			sqlite3_stmt *up;
-			rc = jc_store_prepare(s->store, &up, "UPDATE snapshots SET state = 'pruning' WHERE number = ?", err);
-			if (rc == 0) {
-				sqlite3_bind_int64(up, 1, number);
-				if (sqlite3_step(up) != SQLITE_DONE)
-					rc = jc_store_error(s->store, err, "marking a snapshot for pruning");
-				sqlite3_finalize(up);
-			}
-		}
+	rc = jc_store_prepare(s->store, &st, "UPDATE snapshots SET state = 'pruning' WHERE number IN"
+			      " (SELECT number " VICTIMS ")", err);
+	if (rc == 0) {
+		sqlite3_bind_int64(st, 1, keep);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = jc_store_error(s->store, err, "marking snapshots for pruning");
+		sqlite3_finalize(st);
 	}
-	sqlite3_finalize(st);
-	if (dry_run)
-		goto out;
-	if (rc < 0) {
-		jc_store_rollback(s->store);
-		goto out;
-	}
-	if ((rc = jc_store_commit(s->store, err)) < 0)
+	if (rc < 0)
 		goto out;
 	jc_snap_crash_point("prune-marked");
 	rc = jc_snap_finish_prunes(s, err);

@@ -26,4 +26,4 @@ SNAPSHOT_TESTS = \
 	test/snapshot/readers.sh \
 	test/snapshot/cli.sh
 TESTS += $(SNAPSHOT_TESTS)
-EXTRA_DIST += test/snapshot
+EXTRA_DIST += $(SNAPSHOT_TESTS)
