@@ -13,6 +13,8 @@
 /* snapshot */
 
 /* kv, orchestrate, agent */
+#include "jcicd/kv.h"
+#include "jcicd/sys/kv.h"
 
 /* jobs */
 

@@ -18,6 +18,7 @@
 /* snapshot */
 
 /* kv, orchestrate, agent */
+#include "jcicd/kv.h"
 
 /* jobs */
 

@@ -1,1 +1,7 @@
 # kv tests (automake fragment, included by test/Makefile.inc)
+if HAVE_CHECK
+UNIT_TESTS += test/unit/test-kv
+test_unit_test_kv_SOURCES = test/unit/test-kv.c test/unit/tests.h
+test_unit_test_kv_CFLAGS = $(UNIT_CFLAGS)
+test_unit_test_kv_LDADD = $(UNIT_LDADD)
+endif
