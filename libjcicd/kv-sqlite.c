@@ -426,13 +426,12 @@ static int kvs_range(void *state, jc_kv_list *out, const char *key, const char *
 		jc_buf_puts(&where, "key >= ?1");
 	else
 		jc_buf_puts(&where, "key >= ?1 AND key < ?2");
-	if (o->min_mod_revision > 0)
-		jc_buf_puts(&where, " AND mod_rev >= ?3");
 	if ((rc = exec(s, "BEGIN", err)) < 0) {
 		jc_buf_free(&where);
 		return rc;
 	}
 	out->revision = current_rev(s);
+	/* like etcd, count is every key in the range, before the revision filter */
 	sql = jc_sprintf("SELECT count(*) FROM kv WHERE %s", jc_buf_cstr(&where));
 	rc = prep(s, &st, sql, err);
 	free(sql);
@@ -440,13 +439,13 @@ static int kvs_range(void *state, jc_kv_list *out, const char *key, const char *
 		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 		if (end && *end)
 			sqlite3_bind_text(st, 2, end, -1, SQLITE_STATIC);
-		if (o->min_mod_revision > 0)
-			sqlite3_bind_int64(st, 3, o->min_mod_revision);
 		if (sqlite3_step(st) == SQLITE_ROW)
 			out->count = sqlite3_column_int64(st, 0);
 		sqlite3_finalize(st);
 		s->requests++;
 	}
+	if (o->min_mod_revision > 0)
+		jc_buf_puts(&where, " AND mod_rev >= ?3");
 	if (rc == 0 && !o->count_only) {
 		sql = jc_sprintf("SELECT key, value, create_rev, mod_rev, version, lease FROM kv WHERE %s "
 				 "ORDER BY key LIMIT %ld", jc_buf_cstr(&where), o->limit > 0 ? o->limit + 1 : -1L);

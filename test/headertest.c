@@ -14,6 +14,8 @@
 
 /* kv, orchestrate, agent */
 #include "jcicd/kv.h"
+#include "jcicd/orchestrate.h"
+#include "jcicd/agent.h"
 #include "jcicd/sys/kv.h"
 
 /* jobs */

@@ -19,6 +19,8 @@
 
 /* kv, orchestrate, agent */
 #include "jcicd/kv.h"
+#include "jcicd/orchestrate.h"
+#include "jcicd/agent.h"
 
 /* jobs */
 

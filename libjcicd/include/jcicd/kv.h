@@ -65,7 +65,8 @@ typedef struct jc_kv_list {
 	jc_kv_pair *items;
 	size_t n;
 	int64_t revision;              /* the store's revision the read saw */
-	int64_t count;                 /* keys in the range (all pages) */
+	int64_t count;                 /* keys in the range (all pages, whatever
+	                                  min_mod_revision filtered out) */
 	bool more;                     /* limit cut the answer short */
 } jc_kv_list;
 
