@@ -80,9 +80,16 @@ int jc_agent_local_version(char **out, const char *path, jc_error *err)
 
 int jc_agent_set_local_version(const char *path, const char *version, jc_error *err)
 {
-	char *line = jc_sprintf("%s\n", version);
-	int rc = jc_file_write_atomic(path, line, strlen(line), 0644, err);
+	char *line = jc_sprintf("%s\n", version), *dir = jc_strdup(path), *slash = strrchr(dir, '/');
+	int rc = 0;
+	if (slash && slash != dir) {
+		*slash = '\0';
+		rc = jc_mkdir_p(dir, 0755, err);
+	}
+	if (rc == 0)
+		rc = jc_file_write_atomic(path, line, strlen(line), 0644, err);
 	free(line);
+	free(dir);
 	return rc;
 }
 

@@ -129,6 +129,7 @@ int jc_orch_settings_load(jc_orch_settings *s, const jc_config *config, const ch
 
 	memset(s, 0, sizeof(*s));
 	s->waves = jc_strdup("1,10%,50%,100%");
+	s->state_dir = jc_state_dir_resolve(state_dir);
 	if (kv) {
 		char *pwfile = NULL;
 		if ((rc = jc_yaml_expect(kv, JC_YAML_MAPPING, "kv", err)) < 0 ||
@@ -181,16 +182,14 @@ int jc_orch_settings_load(jc_orch_settings *s, const jc_config *config, const ch
 		s->password = jc_strdup(env);
 		jc_secret_register(env);
 	}
-	if (!s->kv_url) {
-		char *dir = jc_state_dir_resolve(state_dir);
-		s->kv_url = jc_sprintf("sqlite://%s/kv.db", dir);
-		free(dir);
-	}
+	if (!s->kv_url)
+		s->kv_url = jc_sprintf("sqlite://%s/kv.db", s->state_dir);
 	return 0;
 }
 
 void jc_orch_settings_clear(jc_orch_settings *s)
 {
+	free(s->state_dir);
 	free(s->kv_url);
 	free(s->prefix);
 	free(s->username);

@@ -222,6 +222,7 @@ JC_EXTERN int jc_rollout_abort(jc_orch *orch, jc_error *err);
  *
  * $JCICD_KV overrides url (and a --kv flag overrides both). */
 typedef struct jc_orch_settings {
+	char *state_dir;              /* resolved (--state-dir, $JCICD_STATE_DIR, ...) */
 	char *kv_url;
 	char *prefix;
 	char *username;
