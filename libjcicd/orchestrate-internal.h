@@ -31,7 +31,7 @@ struct jc_orch {
 	size_t n_hosts;
 	jc_strv pool;
 	/* what this process last reported (not written twice) */
-	char *last_health, *last_version;
+	char *last_host, *last_health, *last_version;
 	int64_t last_lease;
 };
 

@@ -58,6 +58,7 @@ void jc_orch_free(jc_orch *o)
 	free(o->cache_file);
 	free(o->last_health);
 	free(o->last_version);
+	free(o->last_host);
 	free(o);
 }
 
@@ -220,10 +221,13 @@ int jc_orch_report(jc_orch *o, const jc_host_report *r, int64_t lease, jc_error 
 			      r->hostname ? r->hostname : "");
 	if (r->running_version && (rc = jc_orch_check_version(r->running_version, err)) < 0)
 		return rc;
-	if (lease != o->last_lease) {
+	if (lease != o->last_lease || !jc_str_eq(o->last_host, r->hostname)) {
+		/* what we remember is about one host under one lease */
 		free(o->last_health);
 		free(o->last_version);
+		free(o->last_host);
 		o->last_health = o->last_version = NULL;
+		o->last_host = jc_strdup(r->hostname);
 		o->last_lease = lease;
 	}
 	json_object_object_add(j, "ok", json_object_new_boolean(r->healthy));

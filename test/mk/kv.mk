@@ -5,3 +5,9 @@ test_unit_test_kv_SOURCES = test/unit/test-kv.c test/unit/tests.h
 test_unit_test_kv_CFLAGS = $(UNIT_CFLAGS)
 test_unit_test_kv_LDADD = $(UNIT_LDADD)
 endif
+if HAVE_CHECK
+UNIT_TESTS += test/unit/test-orchestrate
+test_unit_test_orchestrate_SOURCES = test/unit/test-orchestrate.c test/unit/tests.h
+test_unit_test_orchestrate_CFLAGS = $(UNIT_CFLAGS)
+test_unit_test_orchestrate_LDADD = $(UNIT_LDADD)
+endif

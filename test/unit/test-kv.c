@@ -118,6 +118,7 @@ START_TEST(range_pages)
 	o.min_mod_revision = mid;
 	ck_assert_int_eq(jc_kv_range(&l, kv, sub, &o, &err), 0);
 	ck_assert_int_eq(l.n, 5);   /* h20..h24: only what changed since */
+	ck_assert_int_eq(l.count, 25);   /* but the count is the whole range */
 	ck_assert_str_eq(l.items[0].value, "v20");
 	jc_kv_list_clear(&l);
 
