@@ -522,7 +522,6 @@ static bool run_once(jc_agent *a, enum run_kind kind, const char *target)
 	if (kind == RUN_UPGRADE) {
 		jc_log(a->o.logger, JC_LOG_INFO, "agent", "upgrading %s from %s to %s", a->o.hostname,
 		       *a->local ? a->local : "(none)", target);
-		report(a, NULL, a->healthy, "upgrading", "", target, -1, -1);
 		if (a->o.apt_base_url && *a->o.apt_base_url && write_sources(a, target, &err) < 0) {
 			report(a, NULL, false, "sources", err.message, target, -1, -1);
 			return a->healthy = false;

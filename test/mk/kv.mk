@@ -11,3 +11,9 @@ test_unit_test_orchestrate_SOURCES = test/unit/test-orchestrate.c test/unit/test
 test_unit_test_orchestrate_CFLAGS = $(UNIT_CFLAGS)
 test_unit_test_orchestrate_LDADD = $(UNIT_LDADD)
 endif
+# CLI, agent and rollout tests against real processes (and a real etcd
+# when test/services/etcd.sh started one)
+TESTS += \
+	test/kv/protocol.sh \
+	test/kv/agent.sh
+EXTRA_DIST += test/kv
