@@ -734,7 +734,7 @@ static void push(char ***v, size_t *n, char *s)
 }
 
 void jc_orch_classify(const jc_orch *o, const char *version, const char *const *names, size_t n,
-		      jc_wait_result *r)
+		      long long since_s, jc_wait_result *r)
 {
 	jc_wait_result_clear(r);
 	for (size_t i = 0; i < n; i++) {
@@ -743,7 +743,8 @@ void jc_orch_classify(const jc_orch *o, const char *version, const char *const *
 		if (!h) {
 			push(&r->lagging, &r->n_lagging, jc_strdup(names[i]));
 			push(&r->lag_why, &nl, jc_sprintf("%s: not registered (no agent has reported)", names[i]));
-		} else if (h->has_health && !h->healthy && jc_str_eq(h->attempted_version, version)) {
+		} else if (h->has_health && !h->healthy && jc_str_eq(h->attempted_version, version) &&
+			   h->health_time >= since_s) {
 			push(&r->failed, &r->n_failed, jc_strdup(names[i]));
 			push(&r->fail_why, &nf, jc_sprintf("%s: %s failed at %s: %s", names[i],
 							  h->stage ? h->stage : "run", version,
@@ -754,6 +755,9 @@ void jc_orch_classify(const jc_orch *o, const char *version, const char *const *
 			char *why;
 			if (!h->alive)
 				why = jc_sprintf("%s: not alive (lease expired or agent stopped)", names[i]);
+			else if (h->has_health && !h->healthy && jc_str_eq(h->attempted_version, version))
+				why = jc_sprintf("%s: failed at %s before this wait (%s: %s); waiting for it to recover",
+						 names[i], version, h->stage ? h->stage : "run", h->message ? h->message : "");
 			else if (h->has_health && jc_str_eq(h->attempted_version, version))
 				why = jc_sprintf("%s: working on %s (%s)", names[i], version, h->stage ? h->stage : "");
 			else if (h->version)
@@ -769,6 +773,12 @@ void jc_orch_classify(const jc_orch *o, const char *version, const char *const *
 int jc_orch_wait_hosts(jc_wait_result *out, jc_orch *o, const char *version, const char *const *names,
 		       size_t n, long long timeout_ms, long max_failures, jc_error *err)
 {
+	return jc_orch_wait_hosts_since(out, o, version, names, n, timeout_ms, max_failures, 0, err);
+}
+
+int jc_orch_wait_hosts_since(jc_wait_result *out, jc_orch *o, const char *version, const char *const *names,
+			     size_t n, long long timeout_ms, long max_failures, long long since_s, jc_error *err)
+{
 	int64_t deadline = jc_now_ms() + timeout_ms;
 	int rc;
 
@@ -778,7 +788,7 @@ int jc_orch_wait_hosts(jc_wait_result *out, jc_orch *o, const char *version, con
 	for (;;) {
 		bool changed;
 		int64_t left;
-		jc_orch_classify(o, version, names, n, out);
+		jc_orch_classify(o, version, names, n, since_s, out);
 		jc_progress(o->logger, "orchestrate", "hosts at the version", (long)out->n_ready, (long)n);
 		if (out->n_ready == n)
 			return 0;

@@ -403,6 +403,9 @@ static int run(jc_orch *o, struct rollout *r, const jc_rollout_options *opts, jc
 			char *gate = gate_for(&p, version, level, &waves[wave], &open);
 			jc_kv_op op = { JC_KV_OP_PUT, gkey, gate, strlen(gate), 0 };
 			int64_t deadline = jc_now_ms() + wave_timeout;
+			/* a failure older than this run of the wave may have been
+			 * fixed (resume): it does not spend the budget again */
+			long long since = jc_wall_ms() / 1000 - 1;
 			long max_failures = rnum(r, "max_failures");
 
 			json_object_object_add(r->j, "level", json_object_new_int64((int64_t)level));
@@ -417,9 +420,9 @@ static int run(jc_orch *o, struct rollout *r, const jc_rollout_options *opts, jc
 			while (rc == 0) {
 				struct rollout now;
 				long long left = deadline - jc_now_ms();
-				rc = jc_orch_wait_hosts(&w, o, version, (const char *const *)open.v, open.n,
-							left < CHECK_EVERY_MS ? (left > 0 ? left : 0) : CHECK_EVERY_MS,
-							max_failures, err);
+				rc = jc_orch_wait_hosts_since(&w, o, version, (const char *const *)open.v, open.n,
+							      left < CHECK_EVERY_MS ? (left > 0 ? left : 0) : CHECK_EVERY_MS,
+							      max_failures, since, err);
 				if (rc == 0 || rc == JC_EFAILED)
 					break;
 				if (rc != JC_ETIMEOUT)

@@ -15,5 +15,6 @@ endif
 # when test/services/etcd.sh started one)
 TESTS += \
 	test/kv/protocol.sh \
-	test/kv/agent.sh
+	test/kv/agent.sh \
+	test/kv/rollout.sh
 EXTRA_DIST += test/kv
