@@ -40,11 +40,11 @@ void jc_orch_view_put(jc_orch *o, const char *key, const char *value, int64_t mo
 void jc_orch_view_del(jc_orch *o, const char *key);
 void jc_orch_derive(jc_orch *o);
 /* Sorts the named hosts into ready / lagging / failed for version; a
- * failure reported before since_s (epoch seconds) counts as lagging: the
+ * failure reported before since_ms (epoch milliseconds) counts as lagging: the
  * host may have been fixed meanwhile. */
 void jc_orch_classify(const jc_orch *o, const char *version, const char *const *names, size_t n,
-		      long long since_s, jc_wait_result *result);
+		      long long since_ms, jc_wait_result *result);
 int jc_orch_wait_hosts_since(jc_wait_result *out, jc_orch *o, const char *version, const char *const *names,
-			     size_t n, long long timeout_ms, long max_failures, long long since_s, jc_error *err);
+			     size_t n, long long timeout_ms, long max_failures, long long since_ms, jc_error *err);
 
 #endif

@@ -242,6 +242,7 @@ int jc_orch_report(jc_orch *o, const jc_host_report *r, int64_t lease, jc_error 
 	/* the time alone changing is not news: compare without it */
 	cmp = jc_strdup(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
 	json_object_object_add(j, "time", json_object_new_int64(jc_wall_ms() / 1000));
+	json_object_object_add(j, "time_ms", json_object_new_int64(jc_wall_ms()));
 	val = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN);
 	hkey = jc_sprintf("%s%s/health", o->hosts_prefix, r->hostname);
 	vkey = jc_sprintf("%s%s/version", o->hosts_prefix, r->hostname);
@@ -378,6 +379,10 @@ void jc_orch_derive(jc_orch *o)
 			h->attempted_version = pool(o, jstr(j, "version"));
 			if (j && json_object_object_get_ex(j, "time", &v))
 				h->health_time = json_object_get_int64(v);
+			if (j && json_object_object_get_ex(j, "time_ms", &v))
+				h->health_time_ms = json_object_get_int64(v);
+			else
+				h->health_time_ms = h->health_time * 1000;
 			if ((!h->role || !*h->role) && jstr(j, "role"))
 				h->role = pool(o, jstr(j, "role"));
 			json_object_put(j);
@@ -734,7 +739,7 @@ static void push(char ***v, size_t *n, char *s)
 }
 
 void jc_orch_classify(const jc_orch *o, const char *version, const char *const *names, size_t n,
-		      long long since_s, jc_wait_result *r)
+		      long long since_ms, jc_wait_result *r)
 {
 	jc_wait_result_clear(r);
 	for (size_t i = 0; i < n; i++) {
@@ -744,7 +749,7 @@ void jc_orch_classify(const jc_orch *o, const char *version, const char *const *
 			push(&r->lagging, &r->n_lagging, jc_strdup(names[i]));
 			push(&r->lag_why, &nl, jc_sprintf("%s: not registered (no agent has reported)", names[i]));
 		} else if (h->has_health && !h->healthy && jc_str_eq(h->attempted_version, version) &&
-			   h->health_time >= since_s) {
+			   h->health_time_ms >= since_ms) {
 			push(&r->failed, &r->n_failed, jc_strdup(names[i]));
 			push(&r->fail_why, &nf, jc_sprintf("%s: %s failed at %s: %s", names[i],
 							  h->stage ? h->stage : "run", version,
@@ -777,7 +782,7 @@ int jc_orch_wait_hosts(jc_wait_result *out, jc_orch *o, const char *version, con
 }
 
 int jc_orch_wait_hosts_since(jc_wait_result *out, jc_orch *o, const char *version, const char *const *names,
-			     size_t n, long long timeout_ms, long max_failures, long long since_s, jc_error *err)
+			     size_t n, long long timeout_ms, long max_failures, long long since_ms, jc_error *err)
 {
 	int64_t deadline = jc_now_ms() + timeout_ms;
 	int rc;
@@ -788,7 +793,7 @@ int jc_orch_wait_hosts_since(jc_wait_result *out, jc_orch *o, const char *versio
 	for (;;) {
 		bool changed;
 		int64_t left;
-		jc_orch_classify(o, version, names, n, since_s, out);
+		jc_orch_classify(o, version, names, n, since_ms, out);
 		jc_progress(o->logger, "orchestrate", "hosts at the version", (long)out->n_ready, (long)n);
 		if (out->n_ready == n)
 			return 0;

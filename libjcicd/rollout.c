@@ -405,7 +405,7 @@ static int run(jc_orch *o, struct rollout *r, const jc_rollout_options *opts, jc
 			int64_t deadline = jc_now_ms() + wave_timeout;
 			/* a failure older than this run of the wave may have been
 			 * fixed (resume): it does not spend the budget again */
-			long long since = jc_wall_ms() / 1000 - 1;
+			long long since = jc_wall_ms();
 			long max_failures = rnum(r, "max_failures");
 
 			json_object_object_add(r->j, "level", json_object_new_int64((int64_t)level));

@@ -16,5 +16,7 @@ endif
 TESTS += \
 	test/kv/protocol.sh \
 	test/kv/agent.sh \
-	test/kv/rollout.sh
+	test/kv/rollout.sh \
+	test/kv/faults.sh \
+	test/kv/puppet.sh
 EXTRA_DIST += test/kv

@@ -114,6 +114,7 @@ typedef struct jc_host {
 	const char *message;
 	const char *attempted_version;
 	long long health_time;        /* epoch seconds */
+	long long health_time_ms;     /* epoch milliseconds */
 } jc_host;
 
 /* Brings the view up to date, reading only what changed. */
