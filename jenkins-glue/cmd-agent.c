@@ -244,6 +244,9 @@ int cmd_agent(struct cli *cli, int argc, char **argv)
 		os.prefix = strdup(prefix);
 	}
 	o->logger = &cli->logger;
+	/* an agent talks every TTL/3 seconds: holding a connection open in
+	 * between would cost the server a socket per node for nothing */
+	os.short_connections = true;
 	oo.prefix = os.prefix;
 	oo.logger = &cli->logger;
 	if (jc_orch_settings_open_kv(&kv, &os, &cli->logger, &err) < 0 || jc_orch_open(&orch, kv, &oo, &err) < 0 ||

@@ -35,6 +35,8 @@ struct kve {
 	long long timeout_ms;
 	char *ca_file, *client_cert, *client_key;
 	bool insecure;
+	bool short_connections;
+	jc_http_options http_opts;
 	long requests;
 	long watch_reconnects;
 	const jc_logger *logger;
@@ -270,6 +272,8 @@ static int kve_open(void **state, const char *url, const jc_kv_options *opts, jc
 	ho.insecure = e->insecure;
 	ho.logger = e->logger;
 	ho.max_parallel = 1;
+	e->http_opts = ho;
+	e->short_connections = opts && opts->short_connections;
 	if ((rc = jc_http_new(&e->http, &ho, err)) < 0) {
 		kve_close(e);
 		return rc;
@@ -344,7 +348,16 @@ static int call(struct kve *e, const char *path, json_object *body, bool idempot
 		req.idempotence = idempotent ? JC_HTTP_IDEMPOTENT : JC_HTTP_NOT_IDEMPOTENT;
 		jc_error_clear(&local);
 		e->requests++;
+		if (!e->http && (rc = jc_http_new(&e->http, &e->http_opts, err)) < 0) {
+			free(url);
+			return rc;
+		}
 		rc = jc_http_do(e->http, &req, &resp, &local);
+		if (e->short_connections) {
+			/* the handle owns the connection: dropping it closes it */
+			jc_http_free(e->http);
+			e->http = NULL;
+		}
 		if (rc < 0) {
 			bool resend = idempotent || !resp.maybe_sent;
 			jc_log(e->logger, JC_LOG_NOTICE, "kv", "etcd %s unreachable: %s", e->endpoints.v[e->current],

@@ -73,7 +73,6 @@ static int db_error(struct kvs *s, jc_error *err, const char *what)
 
 static int exec(struct kvs *s, const char *sql, jc_error *err)
 {
-	s->requests++;
 	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
 		return db_error(s, err, sql);
 	return 0;
@@ -368,8 +367,7 @@ static bool expired_pending(struct kvs *s)
 		any = sqlite3_step(st) == SQLITE_ROW;
 	}
 	sqlite3_finalize(st);
-	s->requests++;
-	return any;
+	return any;   /* a local poll, not counted as a request */
 }
 
 static int sweep_if_due(struct kvs *s, jc_error *err)
@@ -413,6 +411,7 @@ static int kvs_range(void *state, jc_kv_list *out, const char *key, const char *
 		     const jc_kv_range_options *o, jc_error *err)
 {
 	struct kvs *s = state;
+	s->requests++;   /* one operation, whatever it takes in SQL */
 	sqlite3_stmt *st = NULL;
 	jc_buf where = JC_BUF_INIT;
 	char *sql;
@@ -442,7 +441,6 @@ static int kvs_range(void *state, jc_kv_list *out, const char *key, const char *
 		if (sqlite3_step(st) == SQLITE_ROW)
 			out->count = sqlite3_column_int64(st, 0);
 		sqlite3_finalize(st);
-		s->requests++;
 	}
 	if (o->min_mod_revision > 0)
 		jc_buf_puts(&where, " AND mod_rev >= ?3");
@@ -466,7 +464,6 @@ static int kvs_range(void *state, jc_kv_list *out, const char *key, const char *
 			}
 			rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_error(s, err, "range");
 			sqlite3_finalize(st);
-			s->requests++;
 		}
 	}
 	sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
@@ -480,6 +477,7 @@ static int kvs_put(void *state, const char *key, const char *value, size_t len, 
 		   int64_t *out_rev, jc_error *err)
 {
 	struct kvs *s = state;
+	s->requests++;   /* one operation, whatever it takes in SQL */
 	int64_t rev;
 	int rc = begin_write(s, err);
 	if (rc < 0)
@@ -502,6 +500,7 @@ static int kvs_put(void *state, const char *key, const char *value, size_t len, 
 static int kvs_delete(void *state, const char *key, const char *end, long *deleted, jc_error *err)
 {
 	struct kvs *s = state;
+	s->requests++;   /* one operation, whatever it takes in SQL */
 	int64_t rev;
 	int rc = begin_write(s, err);
 	if (rc < 0)
@@ -563,6 +562,7 @@ static int kvs_txn(void *state, const jc_kv_compare *cmps, size_t n_cmps, const 
 		   int64_t *out_rev, jc_error *err)
 {
 	struct kvs *s = state;
+	s->requests++;   /* one operation, whatever it takes in SQL */
 	const jc_kv_op *ops;
 	size_t n;
 	bool ok = true, wrote = false;
@@ -574,7 +574,6 @@ static int kvs_txn(void *state, const jc_kv_compare *cmps, size_t n_cmps, const 
 	rc = sweep_expired(s, err);
 	for (size_t i = 0; i < n_cmps && ok; i++)
 		ok = compare_one(s, &cmps[i]);
-	s->requests += (long)n_cmps;
 	ops = ok ? then_ops : else_ops;
 	n = ok ? n_then : n_else;
 	rev = current_rev(s) + 1;
@@ -604,6 +603,7 @@ static int kvs_txn(void *state, const jc_kv_compare *cmps, size_t n_cmps, const 
 static int kvs_lease_grant(void *state, int64_t *out_id, long ttl_s, jc_error *err)
 {
 	struct kvs *s = state;
+	s->requests++;   /* one operation, whatever it takes in SQL */
 	sqlite3_stmt *st = NULL;
 	/* random ids: a reused id would let a dead holder's keep-alive revive
 	 * somebody else's lease */
@@ -631,6 +631,7 @@ static int kvs_lease_grant(void *state, int64_t *out_id, long ttl_s, jc_error *e
 static int kvs_lease_keepalive(void *state, int64_t id, long *out_ttl, jc_error *err)
 {
 	struct kvs *s = state;
+	s->requests++;   /* one operation, whatever it takes in SQL */
 	sqlite3_stmt *st = NULL;
 	long ttl = 0;
 	int rc = begin_write(s, err);
@@ -670,6 +671,7 @@ static int kvs_lease_keepalive(void *state, int64_t id, long *out_ttl, jc_error 
 static int kvs_lease_revoke(void *state, int64_t id, jc_error *err)
 {
 	struct kvs *s = state;
+	s->requests++;   /* one operation, whatever it takes in SQL */
 	sqlite3_stmt *st = NULL;
 	jc_strv keys = JC_STRV_INIT;
 	int64_t rev;
@@ -790,7 +792,6 @@ static int read_log(struct kvs_watch *w, jc_kv_events *out, jc_error *err)
 			}
 		}
 		sqlite3_finalize(st);
-		s->requests++;
 	}
 	sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
 	if (rc == 0) {
@@ -817,6 +818,10 @@ static int kvs_watch_next(void *watch, jc_kv_events *out, long long timeout_ms, 
 			w->primed = true;
 			w->data_version = dv;
 			w->local_commits = s->local_commits;
+			/* a commit that made no revision (a lease keep-alive) is
+			 * no news: look at the revision before reading the log */
+			if (current_rev(s) < w->next_rev)
+				goto wait;
 			if ((rc = read_log(w, out, err)) < 0)
 				return rc;
 			if (out->n || out->compacted) {
@@ -824,6 +829,7 @@ static int kvs_watch_next(void *watch, jc_kv_events *out, long long timeout_ms, 
 				return 0;
 			}
 		}
+wait:;
 		int64_t left = deadline - jc_now_ms();
 		if (left <= 0)
 			return 0;

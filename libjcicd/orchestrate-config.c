@@ -217,6 +217,7 @@ int jc_orch_settings_open_kv(jc_kv **out, const jc_orch_settings *s, const jc_lo
 	o.client_key = s->client_key;
 	o.insecure = s->insecure;
 	o.timeout_ms = s->timeout_ms;
+	o.short_connections = s->short_connections;
 	o.logger = logger;
 	return jc_kv_open(out, s->kv_url, &o, err);
 }

@@ -20,3 +20,9 @@ TESTS += \
 	test/kv/faults.sh \
 	test/kv/puppet.sh
 EXTRA_DIST += test/kv
+
+# bench/fleet: simulated agents against a KV store (not a test; see bench/fleet/run)
+noinst_PROGRAMS += bench/fleet/fleet
+bench_fleet_fleet_SOURCES = bench/fleet/fleet.c
+bench_fleet_fleet_CFLAGS = $(AM_CFLAGS) $(DEPS_CFLAGS)
+bench_fleet_fleet_LDADD = libjcicd/libjcicd-core.la $(DEPS_LIBS)

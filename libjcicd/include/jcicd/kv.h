@@ -45,9 +45,13 @@ typedef struct jc_kv_options {
 	long long timeout_ms;          /* one request; 0: 10 s */
 	long long busy_timeout_ms;     /* sqlite: wait for the write lock; 0: 30 s */
 	const jc_logger *logger;       /* borrowed; may be NULL */
+	/* etcd: no connection is kept open between requests (a watch keeps
+	 * its own).  For agents that talk once every few seconds: a fleet of
+	 * 10,000 then costs the server 10,000 sockets, not 20,000. */
+	bool short_connections;
 } jc_kv_options;
 
-#define JC_KV_OPTIONS_INIT { JC_KV_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, false, 0, 0, NULL }
+#define JC_KV_OPTIONS_INIT { JC_KV_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, false, 0, 0, NULL, false }
 
 /* One key and its value, with etcd's metadata.  Owned by whoever holds it;
  * jc_kv_pair_clear frees the strings. */

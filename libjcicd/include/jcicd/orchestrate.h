@@ -233,6 +233,7 @@ typedef struct jc_orch_settings {
 	char *client_key;
 	bool insecure;
 	long long timeout_ms;
+	bool short_connections;       /* see jc_kv_options; set by the agent */
 	char *waves;
 	long max_failures;
 	long long wave_timeout_ms;
