@@ -57,6 +57,12 @@ struct orch_args {
 	jc_orch *orch;
 };
 
+#define KV_OPTIONS_HELP \
+	"\nStore options:\n" \
+	"  --kv URL          the KV store (default: kv.url in jcicd.yaml, $JCICD_KV,\n" \
+	"                    sqlite://<state-dir>/kv.db)\n" \
+	"  --prefix P        key prefix (default /jcicd/)\n"
+
 static bool parse_long(const char *s, long *out)
 {
 	char *end;
@@ -279,7 +285,7 @@ int cmd_trigger_update(struct cli *cli, int argc, char **argv)
 	int rc;
 	cli->usage = "Usage: jcicd trigger-update VERSION\n\n"
 		     "Sets the version every node should run (jorc trigger_update): every agent converges to\n"
-		     "it.  Ends any rollout gate; use `jcicd rollout` for waves.\n\nOptions:\n";
+		     "it.  Ends any rollout gate; use `jcicd rollout` for waves.\n" KV_OPTIONS_HELP;
 	if ((rc = parse_args(cli, argc, argv, &a, 1, 1, NULL)) >= 0)
 		return rc;
 	OPEN_OR_RETURN(cli, &a);
@@ -296,7 +302,7 @@ int cmd_current_version(struct cli *cli, int argc, char **argv)
 	jc_error err;
 	char *v = NULL;
 	int rc;
-	cli->usage = "Usage: jcicd current-version\n\nPrints the desired version, or None (jorc current_version).\n";
+	cli->usage = "Usage: jcicd current-version\n\nPrints the desired version, or None (jorc current_version).\n" KV_OPTIONS_HELP;
 	if ((rc = parse_args(cli, argc, argv, &a, 0, 0, NULL)) >= 0)
 		return rc;
 	OPEN_OR_RETURN(cli, &a);
@@ -328,7 +334,7 @@ int cmd_local_version(struct cli *cli, int argc, char **argv)
 	cli->usage = "Usage: jcicd local-version [VERSION]\n\n"
 		     "Prints (or writes) the version this node last converged to: the agent's\n"
 		     "current_version file (jorc local_version; missing means '').\n\n"
-		     "Options:\n  --version-file F  the file (default: the agent's directory)\n";
+		     "Options:\n  --version-file F  the file (default: the agent's directory)\n" KV_OPTIONS_HELP;
 	if ((rc = parse_args(cli, argc, argv, &a, 0, 1, NULL)) >= 0)
 		return rc;
 	path = version_file(cli, &a);
@@ -363,7 +369,7 @@ int cmd_pending_update(struct cli *cli, int argc, char **argv)
 		     "Is there a version for this node to move to? (jorc pending_update)\n"
 		     "Exit status: 0 an update is pending, 1 none, 2 the KV store is unreachable but a local\n"
 		     "version is known, 3 no version anywhere.\n\nOptions:\n"
-		     "  --hostname H      this node (default $JCICD_HOSTNAME, the host name)\n";
+		     "  --hostname H      this node (default $JCICD_HOSTNAME, the host name)\n" KV_OPTIONS_HELP;
 	if ((rc = parse_args(cli, argc, argv, &a, 0, 0, NULL)) >= 0)
 		return rc;
 	path = version_file(cli, &a);
@@ -436,7 +442,7 @@ int cmd_running_versions(struct cli *cli, int argc, char **argv)
 	const char **vs;
 	size_t n = 0;
 	int rc;
-	cli->usage = "Usage: jcicd running-versions\n\nThe versions hosts run, one per line (jorc running_versions).\n";
+	cli->usage = "Usage: jcicd running-versions\n\nThe versions hosts run, one per line (jorc running_versions).\n" KV_OPTIONS_HELP;
 	if ((rc = parse_args(cli, argc, argv, &a, 0, 0, NULL)) >= 0)
 		return rc;
 	OPEN_OR_RETURN(cli, &a);
@@ -472,7 +478,7 @@ int cmd_hosts_at_version(struct cli *cli, int argc, char **argv)
 	struct orch_args a;
 	json_object *arr;
 	int rc;
-	cli->usage = "Usage: jcicd hosts-at-version VERSION\n\nHosts that report VERSION, one per line (jorc hosts_at_version).\n";
+	cli->usage = "Usage: jcicd hosts-at-version VERSION\n\nHosts that report VERSION, one per line (jorc hosts_at_version).\n" KV_OPTIONS_HELP;
 	if ((rc = parse_args(cli, argc, argv, &a, 1, 1, NULL)) >= 0)
 		return rc;
 	OPEN_OR_RETURN(cli, &a);
@@ -576,7 +582,7 @@ int cmd_verify_hosts(struct cli *cli, int argc, char **argv)
 	cli->usage = "Usage: jcicd verify-hosts VERSION < HOSTLIST\n"
 		     "       jcicd verify-hosts VERSION --from-spec SPEC --tag T [--override R=N,...]\n\n"
 		     "Exit 0 when every host named (one per line on stdin, server names accepted) reports\n"
-		     "VERSION (jorc verify_hosts); 1 otherwise, naming the missing hosts.\n";
+		     "VERSION (jorc verify_hosts); 1 otherwise, naming the missing hosts.\n" KV_OPTIONS_HELP;
 	if ((rc = parse_args(cli, argc, argv, &a, 1, 1, NULL)) >= 0)
 		return rc;
 	if ((rc = expected_hosts(cli, &a, a.hosts_from, &names, &n)) >= 0)
@@ -609,7 +615,7 @@ int cmd_check_single_version(struct cli *cli, int argc, char **argv)
 	bool found = false, other = false;
 	int rc;
 	cli->usage = "Usage: jcicd check-single-version VERSION [-v]\n\n"
-		     "Exit 0 when VERSION runs and no other version does (jorc check_single_version).\n";
+		     "Exit 0 when VERSION runs and no other version does (jorc check_single_version).\n" KV_OPTIONS_HELP;
 	if ((rc = parse_args(cli, argc, argv, &a, 1, 1, NULL)) >= 0)
 		return rc;
 	OPEN_OR_RETURN(cli, &a);
@@ -645,7 +651,7 @@ int cmd_get_failures(struct cli *cli, int argc, char **argv)
 	int rc;
 	cli->usage = "Usage: jcicd get-failures [--hosts]\n\n"
 		     "Hosts whose last converge or validation failed (jorc get_failures); exit 0 when none.\n"
-		     "--hosts prints 'Node: H, Check: STAGE' lines.\n";
+		     "--hosts prints 'Node: H, Check: STAGE' lines.\n" KV_OPTIONS_HELP;
 	if ((rc = parse_args(cli, argc, argv, &a, 0, 0, NULL)) >= 0)
 		return rc;
 	OPEN_OR_RETURN(cli, &a);
@@ -691,7 +697,7 @@ int cmd_local_health(struct cli *cli, int argc, char **argv)
 	const char *host;
 	int rc;
 	cli->usage = "Usage: jcicd local-health [-v]\n\n"
-		     "Exit status = the number of this host's failing checks (jorc local_health): 0 healthy.\n";
+		     "Exit status = the number of this host's failing checks (jorc local_health): 0 healthy.\n" KV_OPTIONS_HELP;
 	if ((rc = parse_args(cli, argc, argv, &a, 0, 0, NULL)) >= 0)
 		return rc;
 	OPEN_OR_RETURN(cli, &a);
@@ -732,7 +738,7 @@ int cmd_manage_config(struct cli *cli, int argc, char **argv)
 	int rc;
 	cli->usage = "Usage: jcicd manage-config TYPE SCOPE KEY=VALUE [--name NAME] [--action set|delete]\n\n"
 		     "Operator overrides (jorc manage_config): TYPE state or version, SCOPE global, role or\n"
-		     "host (role and host need --name).  enable_puppet=false pauses upgrades there.\n";
+		     "host (role and host need --name).  enable_puppet=false pauses upgrades there.\n" KV_OPTIONS_HELP;
 	if ((rc = parse_args(cli, argc, argv, &a, 3, 3, NULL)) >= 0)
 		return rc;
 	action = a.action ? a.action : "set";
@@ -767,7 +773,7 @@ int cmd_check_puppet(struct cli *cli, int argc, char **argv)
 	int rc;
 	cli->usage = "Usage: jcicd check-puppet [--name HOST]\n\n"
 		     "Exit 0 when upgrades are enabled for this host, 9 when paused by enable_puppet\n"
-		     "(global, role or host scope; jorc check_puppet).\n";
+		     "(global, role or host scope; jorc check_puppet).\n" KV_OPTIONS_HELP;
 	if ((rc = parse_args(cli, argc, argv, &a, 0, 0, NULL)) >= 0)
 		return rc;
 	OPEN_OR_RETURN(cli, &a);
@@ -826,7 +832,7 @@ int cmd_wait(struct cli *cli, int argc, char **argv)
 		     "  --hosts-from FILE  hostnames, one per line ('-': stdin)\n"
 		     "  --from-spec SPEC   the hosts a spec wants for --tag (with --override, --mappings)\n"
 		     "  --timeout S        deadline (default 1h)\n"
-		     "  --max-failures N   stop as soon as more than N hosts failed (default: wait)\n";
+		     "  --max-failures N   stop as soon as more than N hosts failed (default: wait)\n" KV_OPTIONS_HELP;
 	if ((rc = parse_args(cli, argc, argv, &a, 0, 0, NULL)) >= 0)
 		return rc;
 	if (!a.version)
@@ -871,7 +877,7 @@ int cmd_rollout(struct cli *cli, int argc, char **argv)
 		     "Rolls VERSION out in health-gated waves: roles in role_dependencies order (kv.rollout in\n"
 		     "jcicd.yaml), each through the wave sizes; each wave must run VERSION and be healthy before\n"
 		     "the next opens.  Halts with a report (exit 1) when more than --max-failures hosts fail or\n"
-		     "a wave passes --timeout (per wave).  `resume` continues a halted or paused rollout.\n";
+		     "a wave passes --timeout (per wave).  `resume` continues a halted or paused rollout.\n" KV_OPTIONS_HELP;
 	if ((rc = parse_args(cli, argc, argv, &a, 1, 1, NULL)) >= 0)
 		return rc;
 	verb = a.pos[0];

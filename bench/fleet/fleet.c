@@ -190,6 +190,16 @@ static void *agent_main(void *arg)
 	/* pollers read at a random point of their period, like cron minutes
 	 * spread over a fleet */
 	next_poll = now_ms() + rand_r(&a->seed) % poll_period_ms;
+	if (poll_mode) {
+		/* the first look happens at boot, not on the first cron minute */
+		jc_kv_pair p0;
+		if (jc_kv_get(&p0, kv, dkey, &err) == 0) {
+			desired = strdup(p0.value);
+			report_version(orch, a, desired, 0, kv, &last);
+			jc_kv_pair_clear(&p0);
+		}
+		count(kv, &last);
+	}
 
 	while (!atomic_load(&sh->stop)) {
 		long long now = now_ms(), wake;
