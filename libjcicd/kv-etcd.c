@@ -394,6 +394,12 @@ static int call(struct kve *e, const char *path, json_object *body, bool idempot
 				json_object_put(*out);
 				*out = res;
 			}
+		} else if (resp.body && (strstr(resp.body, "user name is empty") || strstr(resp.body, "permission denied") ||
+					 strstr(resp.body, "authentication failed") || strstr(resp.body, "invalid auth token"))) {
+			/* the gateway answers auth refusals with 400 or 403 */
+			if (err)
+				err->code = JC_EAUTH;
+			rc = JC_EAUTH;
 		} else if (resp.body && strstr(resp.body, "requested lease not found")) {
 			rc = jc_err_http(err, JC_ENOTFOUND, url, resp.status, NULL, "lease not found (expired or revoked)");
 		}

@@ -52,4 +52,29 @@ exits 0 "etcd is back (same data)" "$ETCD_SH" start
 exits 0 "trigger-update 3" jcicd trigger-update 3
 exits 0 "both agents reach 3 after the outage" jcicd wait --version 3 --from-spec "$T/spec.yaml" --tag f1 --timeout 60
 exits 0 "delete the stack" jcicd delete --tag f1
+
+# auth: a user and password, a token from etcd, refused when wrong
+if command -v etcdctl >/dev/null 2>&1; then
+	EP="--endpoints=127.0.0.1:$JCICD_ETCD_PORT"
+	ok "create a root user" sh -c "ETCDCTL_API=3 etcdctl $EP user add root:s3cret-pw >/dev/null"
+	ok "create a node user with the node role" sh -c "ETCDCTL_API=3 etcdctl $EP user add node:n0de-pw >/dev/null &&
+		ETCDCTL_API=3 etcdctl $EP role add jcicd >/dev/null &&
+		ETCDCTL_API=3 etcdctl $EP role grant-permission jcicd --prefix=true readwrite / >/dev/null &&
+		ETCDCTL_API=3 etcdctl $EP user grant-role node jcicd >/dev/null"
+	ok "enable auth" sh -c "ETCDCTL_API=3 etcdctl $EP auth enable >/dev/null"
+	exits 3 "without credentials the store refuses (3)" jcicd trigger-update 5
+	printf 'n0de-pw\n' >"$T/pw"
+	printf 'kv:\n  url: etcd://127.0.0.1:%s\n  prefix: %s\n  username: node\n  password_file: %s\n' \
+		"$JCICD_ETCD_PORT" "$PREFIX" "$T/pw" >"$T/auth.yaml"
+	exits 0 "with a user and password: trigger-update" jcicd trigger-update 5 --config "$T/auth.yaml"
+	exits 0 "current-version through the token" jcicd current-version --config "$T/auth.yaml"
+	is "$OUT" "5" "reads back 5"
+	printf 'wrong\n' >"$T/pw"
+	exits 3 "a wrong password is refused (3)" jcicd current-version --config "$T/auth.yaml"
+	like "$ERR" "authentication as 'node' failed" "the error says so"
+	case "$ERR" in *wrong*) fail=1 ;; *) fail=0 ;; esac
+	is "$fail" "0" "the password is not in the error"
+else
+	skip "etcdctl is not installed (etcd-client): auth not tested"
+fi
 done_testing
