@@ -734,7 +734,10 @@ int jc_agent_run(jc_agent *a, bool once, volatile int *stop, jc_error *err)
 				free(a->failed_target);
 				a->failed_target = NULL;
 			} else {
-				a->retry_at_ms = jc_now_ms() + (a->o.retry_backoff_ms << a->retries);
+				long long wait = a->o.retry_backoff_ms;
+				for (int i = 0; i < a->retries && wait < 600000; i++)
+					wait *= 2;   /* doubling, at most 10 min */
+				a->retry_at_ms = jc_now_ms() + (wait < 600000 ? wait : 600000);
 			}
 			free(target);
 			continue;

@@ -885,7 +885,8 @@ static int kve_watch_next(void *watch, jc_kv_events *out, long long timeout_ms, 
 					t = r < 0 ? 0 : r;
 				jc_sleep_ms(t);
 			} else {
-				curl_multi_poll(w->multi, NULL, 0, (int)(t > 1000 ? 1000 : t), NULL);
+				/* an idle stream costs no wake-up: poll until data or the deadline */
+				curl_multi_poll(w->multi, NULL, 0, (int)(t > 600000 ? 600000 : t), NULL);
 			}
 		}
 	}

@@ -49,6 +49,7 @@ struct shared {
 	atomic_llong last_report_ms;  /* CLOCK_MONOTONIC is machine-wide */
 	atomic_int stop;
 	atomic_int target_set;        /* version "2" is the one to report */
+	atomic_int leases_lost;       /* keep-alives that came too late */
 };
 static struct shared *sh;
 static int n_procs = 0;
@@ -204,7 +205,17 @@ static void *agent_main(void *arg)
 	while (!atomic_load(&sh->stop)) {
 		long long now = now_ms(), wake;
 		if (!poll_mode && now >= next_keepalive) {
-			jc_kv_lease_keepalive(NULL, kv, lease, &err);
+			if (jc_kv_lease_keepalive(NULL, kv, lease, &err) == JC_ENOTFOUND) {
+				/* as the agent does: register again, report again */
+				jc_host_report r = { 0 };
+				atomic_fetch_add(&sh->leases_lost, 1);
+				r.hostname = a->host;
+				r.role = "cp";
+				r.tag = "bench";
+				if (jc_kv_lease_grant(&lease, kv, lease_ttl, &err) == 0 &&
+				    jc_orch_register(orch, &r, lease, &err) == 0 && desired)
+					report_version(orch, a, desired, lease, kv, &last);
+			}
 			next_keepalive = now + lease_ttl * 1000 / 3;
 			count(kv, &last);
 		}
@@ -227,8 +238,8 @@ static void *agent_main(void *arg)
 			continue;
 		}
 		wake = next_keepalive - now;
-		if (wake > 500)
-			wake = 500;   /* look at stop now and then */
+		if (wake > 5000)
+			wake = 5000;   /* look at stop now and then */
 		jc_kv_events ev;
 		if (jc_kv_watch_next(&ev, w, wake > 0 ? wake : 0, &err) == 0) {
 			for (size_t i = 0; i < ev.n; i++) {
@@ -406,11 +417,11 @@ int main(int argc, char **argv)
 
 	printf("backend=%s mode=%s agents=%d registered=%d setup_s=%.1f idle_req_per_s=%.1f converged=%d "
 	       "converge_s=%.2f converge_requests=%ld converge_req_per_s=%.0f kv_size_bytes=%lld kv_revision=%lld "
-	       "bench_rss_kb=%ld rss_per_agent_kb=%.1f procs=%d\n",
+	       "bench_rss_kb=%ld rss_per_agent_kb=%.1f procs=%d leases_lost=%d\n",
 	       jc_kv_backend(ctl), poll_mode ? "poll60" : "watch", n_agents, atomic_load(&sh->registered),
 	       (double)setup_ms / 1000, (double)idle_req / (double)idle_s, done, (double)conv_ms / 1000, conv_req,
 	       conv_ms > 0 ? (double)conv_req * 1000.0 / (double)conv_ms : 0.0, status.db_size,
-	       (long long)status.revision, rss, (double)rss / n_agents, n_procs);
+	       (long long)status.revision, rss, (double)rss / n_agents, n_procs, atomic_load(&sh->leases_lost));
 	fflush(stdout);
 	atomic_store(&sh->stop, 1);
 	for (int p_i = 0; p_i < n_procs; p_i++)
