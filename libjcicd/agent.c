@@ -49,6 +49,13 @@ struct jc_agent {
 	int64_t reconnect_at_ms;
 	long long backoff_ms;
 	volatile int *stop;
+	struct {
+		char *running, *stage, *message, *attempted;
+		bool healthy, saved, pending;
+		int crc, vrc;
+		int64_t retry_at_ms;
+		long long backoff_ms;
+	} rep;                   /* the last report, kept to send again */
 };
 
 static const char *keep(jc_agent *a, const char *s)
@@ -185,6 +192,10 @@ void jc_agent_free(jc_agent *a)
 	free(a->gate_key);
 	free(a->failed_target);
 	free(a->pending);
+	free(a->rep.running);
+	free(a->rep.stage);
+	free(a->rep.message);
+	free(a->rep.attempted);
 	free(a);
 }
 
@@ -219,23 +230,55 @@ static int take_lock(jc_agent *a, jc_error *err)
 
 /* ---- the lease */
 
-static void report(jc_agent *a, const char *running, bool healthy, const char *stage, const char *message,
-		   const char *attempted, int crc, int vrc)
+/* Sends the saved report; on failure it stays pending and is sent again
+ * with backoff (a report lost to a busy or restarting store would leave the
+ * fleet view wrong until the next version). */
+static void send_report(jc_agent *a)
 {
 	jc_host_report r = { 0 };
 	jc_error err;
 	r.hostname = a->o.hostname;
 	r.role = a->o.role;
 	r.tag = a->o.tag;
-	r.running_version = running;
-	r.healthy = healthy;
-	r.stage = stage;
-	r.message = message;
-	r.attempted_version = attempted;
-	r.converge_rc = crc;
-	r.validation_rc = vrc;
-	if (jc_orch_report(a->orch, &r, a->lease, &err) < 0)
-		jc_log(a->o.logger, JC_LOG_WARN, "agent", "cannot report: %s", err.message);
+	r.running_version = a->rep.running;
+	r.healthy = a->rep.healthy;
+	r.stage = a->rep.stage;
+	r.message = a->rep.message;
+	r.attempted_version = a->rep.attempted;
+	r.converge_rc = a->rep.crc;
+	r.validation_rc = a->rep.vrc;
+	if (jc_orch_report(a->orch, &r, a->lease, &err) == 0) {
+		a->rep.pending = false;
+		a->rep.backoff_ms = 0;
+		return;
+	}
+	a->rep.pending = true;
+	a->rep.backoff_ms = a->rep.backoff_ms ? a->rep.backoff_ms * 2 : 500;
+	if (a->rep.backoff_ms > 10000)
+		a->rep.backoff_ms = 10000;
+	a->rep.retry_at_ms = jc_now_ms() + a->rep.backoff_ms / 2 + (int64_t)jc_random((uint64_t)a->rep.backoff_ms / 2 + 1);
+	jc_log(a->o.logger, JC_LOG_WARN, "agent", "cannot report (trying again in %.1f s): %s",
+	       (double)(a->rep.retry_at_ms - jc_now_ms()) / 1000, err.message);
+}
+
+static void report(jc_agent *a, const char *running, bool healthy, const char *stage, const char *message,
+		   const char *attempted, int crc, int vrc)
+{
+	char *copies[4] = { jc_strdup(running), jc_strdup(stage), jc_strdup(message), jc_strdup(attempted) };
+	free(a->rep.running);
+	free(a->rep.stage);
+	free(a->rep.message);
+	free(a->rep.attempted);
+	a->rep.running = copies[0];
+	a->rep.stage = copies[1];
+	a->rep.message = copies[2];
+	a->rep.attempted = copies[3];
+	a->rep.healthy = healthy;
+	a->rep.crc = crc;
+	a->rep.vrc = vrc;
+	a->rep.saved = true;
+	a->rep.backoff_ms = 0;
+	send_report(a);
 }
 
 static int register_host(jc_agent *a, bool with_lease, jc_error *err)
@@ -273,10 +316,8 @@ static void tick(jc_agent *a)
 		jc_log(a->o.logger, JC_LOG_WARN, "agent", "lease expired; registering again");
 		if (register_host(a, true, &err) == 0) {
 			/* the keys went with the old lease: report again */
-			if (a->ran)
-				report(a, a->healthy && a->local && *a->local ? a->local : NULL, a->healthy,
-				       a->healthy ? "converged" : "converge", a->healthy ? "" : "unhealthy",
-				       a->local, -1, -1);
+			if (a->rep.saved)
+				send_report(a);
 			return;
 		}
 	}
@@ -690,11 +731,12 @@ int jc_agent_run(jc_agent *a, bool once, volatile int *stop, jc_error *err)
 				continue;
 			}
 			a->backoff_ms = 0;
-			if (a->ran)   /* a new lease: say again where we are */
-				report(a, a->healthy && *a->local ? a->local : NULL, a->healthy,
-				       a->healthy ? "converged" : "converge", a->healthy ? "" : "unhealthy", a->local, -1, -1);
+			if (a->rep.saved)   /* a new lease: say again where we are */
+				send_report(a);
 		}
 		tick(a);
+		if (a->rep.pending && jc_now_ms() >= a->rep.retry_at_ms)
+			send_report(a);
 		now = jc_now_ms();
 		target = current_target(a);
 		if (target && !jc_str_eq(target, a->local) && !jc_str_eq(target, a->failed_target)) {
@@ -774,6 +816,8 @@ int jc_agent_run(jc_agent *a, bool once, volatile int *stop, jc_error *err)
 			wake = a->retry_at_ms;
 		if (a->validate_at_ms && a->validate_at_ms < wake)
 			wake = a->validate_at_ms;
+		if (a->rep.pending && a->rep.retry_at_ms < wake)
+			wake = a->rep.retry_at_ms;
 		if (wake - now > 1000)
 			wake = now + 1000;   /* look at *stop now and then */
 		free(target);

@@ -86,7 +86,7 @@ struct agent {
 	unsigned seed;
 };
 
-static void report_version(jc_orch *orch, struct agent *a, const char *v, int64_t lease, jc_kv *kv, long *last)
+static int report_version(jc_orch *orch, struct agent *a, const char *v, int64_t lease, jc_kv *kv, long *last)
 {
 	jc_host_report r = { 0 };
 	jc_error err;
@@ -102,6 +102,8 @@ static void report_version(jc_orch *orch, struct agent *a, const char *v, int64_
 	r.validation_rc = 0;
 	if (jc_orch_report(orch, &r, lease, &err) < 0) {
 		fprintf(stderr, "agent %d: report: %s\n", a->id, err.message);
+		count(kv, last);
+		return -1;
 	} else if (atomic_load(&sh->target_set) && strcmp(v, "2") == 0) {
 		long long t = now_ms(), prev = atomic_load(&sh->last_report_ms);
 		while (t > prev && !atomic_compare_exchange_weak(&sh->last_report_ms, &prev, t))
@@ -109,6 +111,7 @@ static void report_version(jc_orch *orch, struct agent *a, const char *v, int64_
 		atomic_fetch_add(&sh->reported, 1);
 	}
 	count(kv, last);
+	return 0;
 }
 
 static void setup_enter(void)
@@ -224,9 +227,10 @@ static void *agent_main(void *arg)
 				jc_kv_pair p;
 				if (jc_kv_get(&p, kv, dkey, &err) == 0) {
 					if (!desired || strcmp(desired, p.value) != 0) {
-						free(desired);
-						desired = strdup(p.value);
-						report_version(orch, a, desired, 0, kv, &last);
+						if (report_version(orch, a, p.value, 0, kv, &last) == 0) {
+							free(desired);
+							desired = strdup(p.value);
+						}
 					}
 					jc_kv_pair_clear(&p);
 				}
@@ -251,7 +255,13 @@ static void *agent_main(void *arg)
 			if (ev.n && desired) {
 				if (jitter_ms > 0)
 					sleep_ms(rand_r(&a->seed) % jitter_ms);
-				report_version(orch, a, desired, lease, kv, &last);
+				/* as the agent does: a failed report is sent again, with backoff */
+				long long backoff = 500;
+				while (report_version(orch, a, desired, lease, kv, &last) < 0 && !atomic_load(&sh->stop)) {
+					sleep_ms(backoff / 2 + rand_r(&a->seed) % (backoff / 2 + 1));
+					if (backoff < 10000)
+						backoff *= 2;
+				}
 			}
 			jc_kv_events_clear(&ev);
 		}
