@@ -238,7 +238,7 @@ static void *agent_main(void *arg)
 				next_poll += poll_period_ms;
 			}
 			wake = next_poll - now_ms();
-			sleep_ms(wake > 200 ? 200 : wake);
+			sleep_ms(wake > 5000 ? 5000 : wake);   /* sleeping pollers cost nothing */
 			continue;
 		}
 		wake = next_keepalive - now;
