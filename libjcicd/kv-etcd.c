@@ -346,6 +346,10 @@ static int call(struct kve *e, const char *path, json_object *body, bool idempot
 		req.body = text;
 		req.body_len = strlen(text);
 		req.idempotence = idempotent ? JC_HTTP_IDEMPOTENT : JC_HTTP_NOT_IDEMPOTENT;
+		/* etcd answers "request timed out" with 503 although the proposal
+		 * may still commit: a transaction or a grant is never resent
+		 * blindly; the caller looks and decides */
+		req.no_retry = !idempotent;
 		jc_error_clear(&local);
 		e->requests++;
 		if (!e->http && (rc = jc_http_new(&e->http, &e->http_opts, err)) < 0) {

@@ -32,25 +32,25 @@ printf '#!/bin/sh\nexec "$JCICD" agent\n' >"$T/userdata.sh"
 chmod +x "$T/userdata.sh"
 exits 0 "two agents on the local cloud, through a dead endpoint first" jcicd apply "$T/spec.yaml" "$T/userdata.sh" --tag f1
 exits 0 "trigger-update 1" jcicd trigger-update 1
-exits 0 "both at 1" jcicd wait --version 1 --from-spec "$T/spec.yaml" --tag f1 --timeout 30
+exits 0 "both at 1" jcicd wait --version 1 --from-spec "$T/spec.yaml" --tag f1 --timeout 180
 
 # restart etcd under the agents; set the version at once, before their
 # watches had a chance to reconnect
 exits 0 "etcd restarts (stop waits for the process to exit)" "$ETCD_SH" restart
 exits 0 "trigger-update 2 right after the restart" jcicd trigger-update 2
-exits 0 "both agents got version 2 anyway" jcicd wait --version 2 --from-spec "$T/spec.yaml" --tag f1 --timeout 40
+exits 0 "both agents got version 2 anyway" jcicd wait --version 2 --from-spec "$T/spec.yaml" --tag f1 --timeout 180
 like "$(cat "$JCICD_STATE_DIR"/local-cloud/servers/*/console.log)" "etcd watch on .*; resuming from revision [0-9]+" \
 	"the agents logged that their watch resumed"
 
 # etcd down for a while: the agents wait; when it is back they go on
 pid=$(cat "$T/etcd.pid")
 ok "etcd goes away (SIGTERM, data kept)" kill "$pid"
-ok "and is gone" wait_for 20 sh -c "! kill -0 $pid"
+ok "and is gone" wait_for 90 sh -c "! kill -0 $pid"
 sleep 3   # the agents' watches and keep-alives fail meanwhile
 exits 3 "while etcd is down, current-version says unreachable (3)" jcicd current-version
 exits 0 "etcd is back (same data)" "$ETCD_SH" start
 exits 0 "trigger-update 3" jcicd trigger-update 3
-exits 0 "both agents reach 3 after the outage" jcicd wait --version 3 --from-spec "$T/spec.yaml" --tag f1 --timeout 60
+exits 0 "both agents reach 3 after the outage" jcicd wait --version 3 --from-spec "$T/spec.yaml" --tag f1 --timeout 180
 exits 0 "delete the stack" jcicd delete --tag f1
 
 # auth: a user and password, a token from etcd, refused when wrong

@@ -6,11 +6,11 @@
 . "$TOP_SRCDIR/test/lib/tap.sh"
 . "$TOP_SRCDIR/test/kv/common.sh"
 make_node_scripts
-AGENT_RETRIES=3
+AGENT_RETRIES=10   # retried 1, 2, 4, 8... s after a failure: heals once fixed
 ROLLOUT_YAML='  rollout:
     waves: [1, 50%, 100%]
     max_failures: 0
-    wave_timeout: 60s
+    wave_timeout: 180s
     role_dependencies: {cp: db, lb: [cp, db]}'
 cat >"$T/spec.yaml" <<'EOS'
 resources:
@@ -45,13 +45,13 @@ for B in $(backends); do
 	rm -f "$T"/ctl/converge-* "$T"/ctl/validate-*
 	exits 0 "$B: a 5-node stack (db, 3 cp, lb) running agents" jcicd apply "$T/spec.yaml" "$T/userdata.sh" --tag "$tag"
 	exits 0 "$B: trigger-update 20261101 (the running snapshot)" jcicd trigger-update 20261101
-	exits 0 "$B: all 5 at 20261101" jcicd wait --version 20261101 --from-spec "$T/spec.yaml" --tag "$tag" --timeout 60
+	exits 0 "$B: all 5 at 20261101" jcicd wait --version 20261101 --from-spec "$T/spec.yaml" --tag "$tag" --timeout 180
 
 	# cp hosts open in hash order: make the second one to open fail, so the
 	# first cp wave passes and the second halts
 	second=$(python3 -c "$HASH_ORDER" "cp1-$tag" "cp2-$tag" "cp3-$tag" | sed -n 2p)
 	echo fail >"$T/ctl/validate-$second"
-	exits 1 "$B: rollout 20261102 halts on the failing node" jcicd rollout 20261102 --timeout 60
+	exits 1 "$B: rollout 20261102 halts on the failing node" jcicd rollout 20261102 --timeout 180
 	printf '%s\n' "$OUT$ERR" | sed "s/^/# $B rollout: /"
 	like "$ERR" "rollout of 20261102 halted at wave [23] of 3 \(roles cp, [23] hosts open\): 1 failed \(budget 0\)" \
 		"$B: the report says which wave, which roles, how many failed"
@@ -74,7 +74,7 @@ for B in $(backends); do
 	# the node is fixed; the agent converges again by itself; resume
 	rm -f "$T/ctl/validate-$second"
 	exits 0 "$B: rollout resume completes" jcicd rollout resume
-	exits 0 "$B: all 5 at 20261102" jcicd wait --version 20261102 --from-spec "$T/spec.yaml" --tag "$tag" --timeout 30
+	exits 0 "$B: all 5 at 20261102" jcicd wait --version 20261102 --from-spec "$T/spec.yaml" --tag "$tag" --timeout 180
 	exits 0 "$B: check-single-version" jcicd check-single-version 20261102
 	exits 0 "$B: status done" jcicd rollout status --json
 	is "$(printf '%s' "$OUT" | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')" "done" "$B: state done"
@@ -84,7 +84,7 @@ for B in $(backends); do
 	# pause and abort from another process
 	exits 0 "$B: a rollout to a version nobody can reach (paused from elsewhere)" sh -c '
 		echo hang >"$1/ctl/converge-db1-$2"
-		"$JCICD" rollout 20261103 --timeout 60 >"$1/r3.out" 2>&1 & rp=$!
+		"$JCICD" rollout 20261103 --timeout 180 >"$1/r3.out" 2>&1 & rp=$!
 		sleep 2; "$JCICD" rollout pause; wait $rp; echo "exit $?" >>"$1/r3.out"' _ "$T" "$tag"
 	like "$(cat "$T/r3.out")" "the rollout of 20261103 was paused" "$B: the running rollout stops when paused"
 	like "$(cat "$T/r3.out")" "exit 1" "$B: and exits 1"
