@@ -15,6 +15,10 @@
 #include "jcicd/snapshot.h"
 
 /* kv, orchestrate, agent */
+#include "jcicd/kv.h"
+#include "jcicd/orchestrate.h"
+#include "jcicd/agent.h"
+#include "jcicd/sys/kv.h"
 
 /* jobs */
 

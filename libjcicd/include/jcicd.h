@@ -20,6 +20,9 @@
 #include "jcicd/snapshot.h"
 
 /* kv, orchestrate, agent */
+#include "jcicd/kv.h"
+#include "jcicd/orchestrate.h"
+#include "jcicd/agent.h"
 
 /* jobs */
 
