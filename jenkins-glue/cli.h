@@ -102,6 +102,25 @@ int cmd_ssh_config(struct cli *cli, int argc, char **argv);
 /* snapshot */
 
 /* kv, node protocol, agent, rollout */
+int cmd_trigger_update(struct cli *cli, int argc, char **argv);
+int cmd_current_version(struct cli *cli, int argc, char **argv);
+int cmd_local_version(struct cli *cli, int argc, char **argv);
+int cmd_pending_update(struct cli *cli, int argc, char **argv);
+int cmd_running_versions(struct cli *cli, int argc, char **argv);
+int cmd_hosts_at_version(struct cli *cli, int argc, char **argv);
+int cmd_verify_hosts(struct cli *cli, int argc, char **argv);
+int cmd_check_single_version(struct cli *cli, int argc, char **argv);
+int cmd_get_failures(struct cli *cli, int argc, char **argv);
+int cmd_local_health(struct cli *cli, int argc, char **argv);
+int cmd_manage_config(struct cli *cli, int argc, char **argv);
+int cmd_check_puppet(struct cli *cli, int argc, char **argv);
+int cmd_wait(struct cli *cli, int argc, char **argv);
+int cmd_rollout(struct cli *cli, int argc, char **argv);
+int cmd_agent(struct cli *cli, int argc, char **argv);
+int cmd_kv_get(struct cli *cli, int argc, char **argv);
+int cmd_kv_put(struct cli *cli, int argc, char **argv);
+int cmd_kv_delete(struct cli *cli, int argc, char **argv);
+int cmd_kv_list(struct cli *cli, int argc, char **argv);
 
 /* build */
 

@@ -22,6 +22,25 @@ const struct cli_command cli_commands[] = {
 	/* snapshot (cmd-snapshot.c) */
 
 	/* kv, the node protocol, agent, rollout (cmd-kv.c, cmd-orchestrate.c, cmd-agent.c) */
+	{ NULL, "trigger-update", cmd_trigger_update, "set the version every node should run (jorc)" },
+	{ NULL, "current-version", cmd_current_version, "print the desired version (jorc)" },
+	{ NULL, "local-version", cmd_local_version, "print or set this node's converged version (jorc)" },
+	{ NULL, "pending-update", cmd_pending_update, "exit 0 update pending, 1 none, 2/3 unknown (jorc)" },
+	{ NULL, "running-versions", cmd_running_versions, "the versions hosts run (jorc)" },
+	{ NULL, "hosts-at-version", cmd_hosts_at_version, "the hosts that run a version (jorc)" },
+	{ NULL, "verify-hosts", cmd_verify_hosts, "exit 0 when all listed hosts run a version (jorc)" },
+	{ NULL, "check-single-version", cmd_check_single_version, "exit 0 when only that version runs (jorc)" },
+	{ NULL, "get-failures", cmd_get_failures, "hosts whose converge or validation failed (jorc)" },
+	{ NULL, "local-health", cmd_local_health, "this host's failing checks as exit status (jorc)" },
+	{ NULL, "manage-config", cmd_manage_config, "set or delete an operator override (jorc)" },
+	{ NULL, "check-puppet", cmd_check_puppet, "exit 9 when upgrades are paused here (jorc)" },
+	{ NULL, "wait", cmd_wait, "wait until expected hosts run a version and are healthy" },
+	{ NULL, "rollout", cmd_rollout, "roll a version out in waves; rollout status|pause|resume|abort" },
+	{ NULL, "agent", cmd_agent, "the node agent: converge to the desired version, report" },
+	{ "kv", "get", cmd_kv_get, "print a key's value" },
+	{ "kv", "put", cmd_kv_put, "write a key" },
+	{ "kv", "delete", cmd_kv_delete, "delete a key (or a prefix)" },
+	{ "kv", "list", cmd_kv_list, "keys under a prefix" },
 
 	/* build (cmd-build.c) */
 

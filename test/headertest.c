@@ -13,6 +13,10 @@
 /* snapshot */
 
 /* kv, orchestrate, agent */
+#include "jcicd/kv.h"
+#include "jcicd/orchestrate.h"
+#include "jcicd/agent.h"
+#include "jcicd/sys/kv.h"
 
 /* jobs */
 

@@ -1,1 +1,5 @@
 # kv commands of the CLI (automake fragment, included by jenkins-glue/Makefile.inc)
+jenkins_glue_jcicd_SOURCES += \
+	jenkins-glue/cmd-kv.c \
+	jenkins-glue/cmd-orchestrate.c \
+	jenkins-glue/cmd-agent.c

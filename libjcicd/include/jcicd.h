@@ -18,6 +18,9 @@
 /* snapshot */
 
 /* kv, orchestrate, agent */
+#include "jcicd/kv.h"
+#include "jcicd/orchestrate.h"
+#include "jcicd/agent.h"
 
 /* jobs */
 

@@ -1,0 +1,426 @@
+/*
+ * bench/fleet/fleet.c - N simulated agents against one KV store: how long
+ * from trigger-update until every agent reported the new version, how many
+ * requests the central store took doing it, what an idle fleet costs, and
+ * the same for the original scheme (every node reads the version every 60
+ * s, no leases, no watches) run in the same process as the peer.
+ *
+ * A simulated agent is a thread running the real protocol through the
+ * library: lease grant + register, read desired/ and watch it, keep the
+ * lease alive, and on a new version "converge" (a no-op) and report health
+ * and version in one transaction.  Only the converge command is missing.
+ *
+ *   fleet --kv URL --agents N [--mode watch|poll] [--poll-period S]
+ *         [--lease-ttl S] [--idle S] [--jitter MS] [--timeout S]
+ *
+ * Prints one line of key=value results.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "jcicd.h"
+
+static const char *kv_url;
+static const char *prefix;
+static int n_agents = 1000;
+static int poll_mode;
+static long poll_period_ms = 60000;
+static long lease_ttl = 60;
+static long jitter_ms;
+static long long timeout_ms = 120000;
+
+/* shared by the worker processes (each runs a slice of the agents: a
+ * process has 20,000 descriptors at most, an agent needs three) */
+struct shared {
+	atomic_long requests;         /* every agent's requests, summed */
+	atomic_int registered;
+	atomic_int setup_failed;
+	atomic_int reported;
+	atomic_llong last_report_ms;  /* CLOCK_MONOTONIC is machine-wide */
+	atomic_int stop;
+	atomic_int target_set;        /* version "2" is the one to report */
+};
+static struct shared *sh;
+static int n_procs = 0;
+static pthread_mutex_t setup_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t setup_cond = PTHREAD_COND_INITIALIZER;
+static int setups_running;
+#define SETUP_PARALLEL 32
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+	if (ms > 0)
+		nanosleep(&ts, NULL);
+}
+
+static void count(jc_kv *kv, long *last)
+{
+	jc_kv_stats st;
+	jc_kv_get_stats(kv, &st);
+	atomic_fetch_add(&sh->requests, st.requests - *last);
+	*last = st.requests;
+}
+
+struct agent {
+	int id;
+	char host[32];
+	unsigned seed;
+};
+
+static void report_version(jc_orch *orch, struct agent *a, const char *v, int64_t lease, jc_kv *kv, long *last)
+{
+	jc_host_report r = { 0 };
+	jc_error err;
+	r.hostname = a->host;
+	r.role = "cp";
+	r.tag = "bench";
+	r.running_version = v;
+	r.healthy = true;
+	r.stage = "converged";
+	r.message = "";
+	r.attempted_version = v;
+	r.converge_rc = 0;
+	r.validation_rc = 0;
+	if (jc_orch_report(orch, &r, lease, &err) < 0) {
+		fprintf(stderr, "agent %d: report: %s\n", a->id, err.message);
+	} else if (atomic_load(&sh->target_set) && strcmp(v, "2") == 0) {
+		long long t = now_ms(), prev = atomic_load(&sh->last_report_ms);
+		while (t > prev && !atomic_compare_exchange_weak(&sh->last_report_ms, &prev, t))
+			;
+		atomic_fetch_add(&sh->reported, 1);
+	}
+	count(kv, last);
+}
+
+static void setup_enter(void)
+{
+	pthread_mutex_lock(&setup_lock);
+	while (setups_running >= SETUP_PARALLEL)
+		pthread_cond_wait(&setup_cond, &setup_lock);
+	setups_running++;
+	pthread_mutex_unlock(&setup_lock);
+}
+
+static void setup_leave(void)
+{
+	pthread_mutex_lock(&setup_lock);
+	setups_running--;
+	pthread_cond_signal(&setup_cond);
+	pthread_mutex_unlock(&setup_lock);
+}
+
+static void *agent_main(void *arg)
+{
+	struct agent *a = arg;
+	jc_kv *kv = NULL;
+	jc_orch *orch = NULL;
+	jc_orch_options oo = JC_ORCH_OPTIONS_INIT;
+	jc_kv_options ko = JC_KV_OPTIONS_INIT;
+	jc_kv_watch *w = NULL;
+	jc_error err;
+	int64_t lease = 0;
+	long last = 0;
+	char *desired = NULL, *dkey, *wprefix;
+	long long next_keepalive = 0, next_poll = 0;
+
+	setup_enter();
+	ko.timeout_ms = 30000;
+	ko.busy_timeout_ms = 120000;
+	ko.short_connections = true;   /* as `jcicd agent` opens it */
+	oo.prefix = prefix;
+	if (jc_kv_open(&kv, kv_url, &ko, &err) < 0 || jc_orch_open(&orch, kv, &oo, &err) < 0) {
+		fprintf(stderr, "agent %d: %s\n", a->id, err.message);
+		atomic_fetch_add(&sh->setup_failed, 1);
+		setup_leave();
+		goto out;
+	}
+	dkey = jc_orch_key(orch, "desired/version");
+	wprefix = jc_orch_key(orch, "desired/");
+	{
+		jc_host_report r = { 0 };
+		jc_kv_list l = { 0 };
+		int rc = 0;
+		r.hostname = a->host;
+		r.role = "cp";
+		r.tag = "bench";
+		if (!poll_mode)
+			rc = jc_kv_lease_grant(&lease, kv, lease_ttl, &err);
+		if (rc == 0)
+			rc = jc_orch_register(orch, &r, lease, &err);
+		if (rc == 0 && !poll_mode)
+			rc = jc_kv_range(&l, kv, wprefix, NULL, &err);
+		if (rc == 0 && !poll_mode) {
+			for (size_t i = 0; i < l.n; i++)
+				if (strcmp(l.items[i].key, dkey) == 0)
+					desired = strdup(l.items[i].value);
+			rc = jc_kv_watch_open(&w, kv, wprefix, l.revision + 1, &err);
+		}
+		jc_kv_list_clear(&l);
+		if (rc < 0) {
+			fprintf(stderr, "agent %d: setup: %s\n", a->id, err.message);
+			atomic_fetch_add(&sh->setup_failed, 1);
+			setup_leave();
+			free(dkey);
+			free(wprefix);
+			goto out;
+		}
+	}
+	count(kv, &last);
+	setup_leave();
+	atomic_fetch_add(&sh->registered, 1);
+	next_keepalive = now_ms() + lease_ttl * 1000 / 3;
+	/* pollers read at a random point of their period, like cron minutes
+	 * spread over a fleet */
+	next_poll = now_ms() + rand_r(&a->seed) % poll_period_ms;
+	if (poll_mode) {
+		/* the first look happens at boot, not on the first cron minute */
+		jc_kv_pair p0;
+		if (jc_kv_get(&p0, kv, dkey, &err) == 0) {
+			desired = strdup(p0.value);
+			report_version(orch, a, desired, 0, kv, &last);
+			jc_kv_pair_clear(&p0);
+		}
+		count(kv, &last);
+	}
+
+	while (!atomic_load(&sh->stop)) {
+		long long now = now_ms(), wake;
+		if (!poll_mode && now >= next_keepalive) {
+			jc_kv_lease_keepalive(NULL, kv, lease, &err);
+			next_keepalive = now + lease_ttl * 1000 / 3;
+			count(kv, &last);
+		}
+		if (poll_mode) {
+			if (now >= next_poll) {
+				jc_kv_pair p;
+				if (jc_kv_get(&p, kv, dkey, &err) == 0) {
+					if (!desired || strcmp(desired, p.value) != 0) {
+						free(desired);
+						desired = strdup(p.value);
+						report_version(orch, a, desired, 0, kv, &last);
+					}
+					jc_kv_pair_clear(&p);
+				}
+				count(kv, &last);
+				next_poll += poll_period_ms;
+			}
+			wake = next_poll - now_ms();
+			sleep_ms(wake > 200 ? 200 : wake);
+			continue;
+		}
+		wake = next_keepalive - now;
+		if (wake > 500)
+			wake = 500;   /* look at stop now and then */
+		jc_kv_events ev;
+		if (jc_kv_watch_next(&ev, w, wake > 0 ? wake : 0, &err) == 0) {
+			for (size_t i = 0; i < ev.n; i++) {
+				if (strcmp(ev.items[i].kv.key, dkey) != 0 || ev.items[i].type != JC_KV_EVENT_PUT)
+					continue;
+				free(desired);
+				desired = strdup(ev.items[i].kv.value);
+			}
+			if (ev.n && desired) {
+				if (jitter_ms > 0)
+					sleep_ms(rand_r(&a->seed) % jitter_ms);
+				report_version(orch, a, desired, lease, kv, &last);
+			}
+			jc_kv_events_clear(&ev);
+		}
+		count(kv, &last);
+	}
+	if (lease)
+		jc_kv_lease_revoke(kv, lease, &err);
+	free(dkey);
+	free(wprefix);
+out:
+	free(desired);
+	jc_kv_watch_free(w);
+	jc_orch_free(orch);
+	jc_kv_free(kv);
+	return NULL;
+}
+
+
+static long rss_of(pid_t pid)
+{
+	char path[64], line[256];
+	long kb = 0;
+	FILE *f;
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+/* a worker process: agents [first, first + n) as threads, until stop */
+static void worker(int first, int n)
+{
+	pthread_t *threads = calloc((size_t)n, sizeof(*threads));
+	struct agent *agents = calloc((size_t)n, sizeof(*agents));
+	pthread_attr_t attr;
+	int started = 0;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	for (int i = 0; i < n; i++) {
+		agents[i].id = first + i;
+		agents[i].seed = (unsigned)(first + i) * 2654435761u;
+		snprintf(agents[i].host, sizeof(agents[i].host), "cp%d-bench", first + i + 1);
+		if (pthread_create(&threads[i], &attr, agent_main, &agents[i]) != 0) {
+			fprintf(stderr, "fleet: cannot start thread %d\n", first + i);
+			atomic_fetch_add(&sh->setup_failed, n - i);
+			break;
+		}
+		started++;
+	}
+	for (int i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	free(threads);
+	free(agents);
+}
+
+int main(int argc, char **argv)
+{
+	pid_t *kids;
+	jc_kv *ctl;
+	jc_error err;
+	char key[256];
+	long long t0, deadline, idle_s = 10;
+	struct rlimit rl;
+	char *p = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		const char *v = i + 1 < argc ? argv[i + 1] : "";
+		if (!strcmp(argv[i], "--kv")) kv_url = v, i++;
+		else if (!strcmp(argv[i], "--agents")) n_agents = atoi(v), i++;
+		else if (!strcmp(argv[i], "--mode")) poll_mode = !strcmp(v, "poll"), i++;
+		else if (!strcmp(argv[i], "--poll-period")) poll_period_ms = atol(v) * 1000, i++;
+		else if (!strcmp(argv[i], "--lease-ttl")) lease_ttl = atol(v), i++;
+		else if (!strcmp(argv[i], "--idle")) idle_s = atol(v), i++;
+		else if (!strcmp(argv[i], "--jitter")) jitter_ms = atol(v), i++;
+		else if (!strcmp(argv[i], "--timeout")) timeout_ms = atol(v) * 1000, i++;
+		else if (!strcmp(argv[i], "--prefix")) prefix = v, i++;
+		else if (!strcmp(argv[i], "--procs")) n_procs = atoi(v), i++;
+		else {
+			fprintf(stderr, "usage: fleet --kv URL --agents N [--mode watch|poll] [--poll-period S] "
+					"[--lease-ttl S] [--idle S] [--jitter MS] [--timeout S] [--prefix P] [--procs P]\n");
+			return 2;
+		}
+	}
+	if (!kv_url || n_agents < 1)
+		return 2;
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sh == MAP_FAILED)
+		return 3;
+	memset(sh, 0, sizeof(*sh));
+	if (!prefix) {
+		p = malloc(64);
+		snprintf(p, 64, "/bench-%ld-%s/", (long)getpid(), poll_mode ? "poll" : "watch");
+		prefix = p;
+	}
+	/* every agent has its own connections */
+	getrlimit(RLIMIT_NOFILE, &rl);
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	if (jc_kv_open(&ctl, kv_url, NULL, &err) < 0) {
+		fprintf(stderr, "fleet: %s\n", err.message);
+		return 3;
+	}
+	snprintf(key, sizeof(key), "%sdesired/version", prefix);
+	jc_kv_put(ctl, key, "1", 1, 0, NULL, &err);
+
+	if (n_procs <= 0)
+		n_procs = (n_agents + 2999) / 3000;
+	kids = calloc((size_t)n_procs, sizeof(*kids));
+	t0 = now_ms();
+	for (int p_i = 0, first = 0; p_i < n_procs; p_i++) {
+		int n = n_agents / n_procs + (p_i < n_agents % n_procs);
+		kids[p_i] = fork();
+		if (kids[p_i] == 0) {
+			worker(first, n);
+			_exit(0);
+		}
+		first += n;
+	}
+	while (atomic_load(&sh->registered) + atomic_load(&sh->setup_failed) < n_agents && now_ms() - t0 < timeout_ms * 4)
+		sleep_ms(100);
+	long long setup_ms = now_ms() - t0;
+	/* the initial reports of version 1 (pollers: at their first poll) */
+	sleep_ms(poll_mode ? 100 : 2000);
+
+	/* idle: what an idle fleet costs the store */
+	long r0 = atomic_load(&sh->requests);
+	sleep_ms(idle_s * 1000);
+	long idle_req = atomic_load(&sh->requests) - r0;
+
+	/* trigger-update: until every agent has reported it */
+	atomic_store(&sh->target_set, 1);
+	atomic_store(&sh->reported, 0);
+	atomic_store(&sh->last_report_ms, 0);
+	r0 = atomic_load(&sh->requests);
+	long ctl0;
+	{
+		jc_kv_stats st;
+		jc_kv_get_stats(ctl, &st);
+		ctl0 = st.requests;
+	}
+	t0 = now_ms();
+	jc_kv_put(ctl, key, "2", 1, 0, NULL, &err);
+	deadline = t0 + timeout_ms;
+	while (atomic_load(&sh->reported) < n_agents - atomic_load(&sh->setup_failed) && now_ms() < deadline)
+		sleep_ms(10);
+	long long conv_ms = atomic_load(&sh->last_report_ms) - t0;
+	int done = atomic_load(&sh->reported);
+	long conv_req = atomic_load(&sh->requests) - r0;
+	{
+		jc_kv_stats st;
+		jc_kv_get_stats(ctl, &st);
+		conv_req += st.requests - ctl0;
+	}
+	jc_kv_status status;
+	jc_kv_get_status(&status, ctl, &err);
+	long rss = 0;
+	for (int p_i = 0; p_i < n_procs; p_i++)
+		rss += rss_of(kids[p_i]);
+
+	printf("backend=%s mode=%s agents=%d registered=%d setup_s=%.1f idle_req_per_s=%.1f converged=%d "
+	       "converge_s=%.2f converge_requests=%ld converge_req_per_s=%.0f kv_size_bytes=%lld kv_revision=%lld "
+	       "bench_rss_kb=%ld rss_per_agent_kb=%.1f procs=%d\n",
+	       jc_kv_backend(ctl), poll_mode ? "poll60" : "watch", n_agents, atomic_load(&sh->registered),
+	       (double)setup_ms / 1000, (double)idle_req / (double)idle_s, done, (double)conv_ms / 1000, conv_req,
+	       conv_ms > 0 ? (double)conv_req * 1000.0 / (double)conv_ms : 0.0, status.db_size,
+	       (long long)status.revision, rss, (double)rss / n_agents, n_procs);
+	fflush(stdout);
+	atomic_store(&sh->stop, 1);
+	for (int p_i = 0; p_i < n_procs; p_i++)
+		waitpid(kids[p_i], NULL, 0);
+	{
+		long n;
+		jc_kv_delete(ctl, prefix, true, &n, &err);
+	}
+	jc_kv_free(ctl);
+	free(kids);
+	free(p);
+	return done == n_agents ? 0 : 1;
+}

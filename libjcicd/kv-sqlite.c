@@ -1,0 +1,882 @@
+/*
+ * kv-sqlite.c - the embedded KV backend: one SQLite file in WAL mode that
+ * every process on the machine opens, with etcd's model on top: one
+ * store-wide revision bumped by each write transaction, a change log that
+ * watches read from, and leases that expire by wall-clock time.
+ *
+ * There is no server, so lease expiry is done by whoever touches the store
+ * next: every write, and every watch poll (at most once a second), deletes
+ * the keys of expired leases first, as etcd would have done at that time.
+ * Watches poll: PRAGMA data_version tells, without reading any page,
+ * whether another connection committed since the last look; the poll
+ * interval backs off from 10 ms to 250 ms while nothing changes.  That is
+ * plenty for a fleet on one machine; a real fleet uses etcd.
+ */
+#include "common.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "kv-internal.h"
+
+/* change log rows kept for watches that fell behind */
+#define LOG_KEEP_REVISIONS 100000
+#define SWEEP_EVERY_MS 1000
+#define POLL_MIN_MS 10
+#define POLL_MAX_MS 250
+
+struct kvs {
+	sqlite3 *db;
+	char *path;
+	long long busy_ms;
+	long requests;
+	long local_commits;      /* our own writes: data_version does not show them */
+	int64_t last_sweep_ms;
+	const jc_logger *logger;
+};
+
+struct kvs_watch {
+	struct kvs *s;
+	char *key, *end;
+	int64_t next_rev;
+	int data_version;
+	long local_commits;
+	bool primed;
+	long long poll_ms;
+};
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS kv_meta(id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  revision INTEGER NOT NULL, compacted INTEGER NOT NULL);"
+	"INSERT OR IGNORE INTO kv_meta VALUES (1, 1, 0);"
+	"CREATE TABLE IF NOT EXISTS kv(key TEXT PRIMARY KEY, value BLOB NOT NULL,"
+	"  create_rev INTEGER NOT NULL, mod_rev INTEGER NOT NULL, version INTEGER NOT NULL,"
+	"  lease INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS kv_by_mod ON kv(mod_rev);"
+	"CREATE INDEX IF NOT EXISTS kv_by_lease ON kv(lease) WHERE lease != 0;"
+	"CREATE TABLE IF NOT EXISTS kv_lease(id INTEGER PRIMARY KEY, ttl INTEGER NOT NULL,"
+	"  expires_ms INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS kv_lease_by_expiry ON kv_lease(expires_ms);"
+	"CREATE TABLE IF NOT EXISTS kv_log(rev INTEGER NOT NULL, key TEXT NOT NULL,"
+	"  type INTEGER NOT NULL, value BLOB, create_rev INTEGER, version INTEGER, lease INTEGER,"
+	"  PRIMARY KEY (rev, key)) WITHOUT ROWID;";
+
+static int db_error(struct kvs *s, jc_error *err, const char *what)
+{
+	int ec = sqlite3_extended_errcode(s->db);
+	int code = (ec & 0xff) == SQLITE_BUSY || (ec & 0xff) == SQLITE_LOCKED ? JC_ELOCKED : JC_EIO;
+	return jc_err(err, code, "sqlite://%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+}
+
+static int exec(struct kvs *s, const char *sql, jc_error *err)
+{
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return db_error(s, err, sql);
+	return 0;
+}
+
+static int prep(struct kvs *s, sqlite3_stmt **st, const char *sql, jc_error *err)
+{
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
+		return db_error(s, err, "prepare");
+	return 0;
+}
+
+static int kvs_open(void **state, const char *url, const jc_kv_options *opts, jc_error *err)
+{
+	struct kvs *s;
+	const char *path = url + strlen("sqlite://");
+	char *dir, *slash;
+	int rc;
+
+	*state = NULL;
+	if (*path != '/')
+		return jc_err(err, JC_EINVALID,
+			      "KV URL '%s' needs an absolute path: sqlite:///var/lib/jcicd/kv.db", url);
+	s = jc_calloc(1, sizeof(*s));
+	s->path = jc_strdup(path);
+	s->busy_ms = opts && opts->busy_timeout_ms ? opts->busy_timeout_ms : 30000;
+	s->logger = opts ? opts->logger : NULL;
+	dir = jc_strdup(path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if ((rc = jc_mkdir_p(dir, 0755, err)) < 0) {
+			free(dir);
+			free(s->path);
+			free(s);
+			return rc;
+		}
+	}
+	free(dir);
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		rc = jc_err(err, JC_EIO, "sqlite://%s: cannot open: %s", path,
+			    s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		sqlite3_close(s->db);
+		free(s->path);
+		free(s);
+		return rc;
+	}
+	sqlite3_busy_timeout(s->db, (int)s->busy_ms);
+	rc = exec(s, "PRAGMA journal_mode=WAL", err);
+	if (rc == 0)
+		rc = exec(s, "PRAGMA synchronous=NORMAL", err);
+	if (rc == 0) {
+		/* one writer creates the tables; the others wait for it */
+		rc = exec(s, "BEGIN IMMEDIATE", err);
+		if (rc == 0 && (rc = exec(s, schema, err)) == 0)
+			rc = exec(s, "COMMIT", err);
+		else if (rc < 0)
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	if (rc < 0) {
+		sqlite3_close(s->db);
+		free(s->path);
+		free(s);
+		return rc;
+	}
+	*state = s;
+	return 0;
+}
+
+static void kvs_close(void *state)
+{
+	struct kvs *s = state;
+	if (!s)
+		return;
+	sqlite3_close_v2(s->db);
+	free(s->path);
+	free(s);
+}
+
+/* ---- write transactions */
+
+static int begin_write(struct kvs *s, jc_error *err)
+{
+	return exec(s, "BEGIN IMMEDIATE", err);
+}
+
+static int commit(struct kvs *s, jc_error *err)
+{
+	int rc = exec(s, "COMMIT", err);
+	if (rc < 0)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	else
+		s->local_commits++;
+	return rc;
+}
+
+static void rollback(struct kvs *s)
+{
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static int64_t current_rev(struct kvs *s)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t rev = 0;
+	if (prep(s, &st, "SELECT revision FROM kv_meta WHERE id = 1", NULL) == 0 &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		rev = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rev;
+}
+
+static int set_rev(struct kvs *s, int64_t rev, jc_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = prep(s, &st, "UPDATE kv_meta SET revision = ? WHERE id = 1", err);
+	if (rc == 0) {
+		sqlite3_bind_int64(st, 1, rev);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = db_error(s, err, "bump revision");
+	}
+	sqlite3_finalize(st);
+	/* keep the change log bounded: watches further behind are told to re-read */
+	if (rc == 0 && rev % 1000 == 0 && rev > LOG_KEEP_REVISIONS) {
+		char sql[160];
+		snprintf(sql, sizeof(sql), "DELETE FROM kv_log WHERE rev < %lld;"
+			 "UPDATE kv_meta SET compacted = %lld WHERE id = 1",
+			 (long long)(rev - LOG_KEEP_REVISIONS), (long long)(rev - LOG_KEEP_REVISIONS));
+		rc = exec(s, sql, err);
+	}
+	return rc;
+}
+
+static int log_event(struct kvs *s, int64_t rev, const char *key, int type, const char *value,
+		     size_t len, int64_t create_rev, int64_t version, int64_t lease, jc_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = prep(s, &st, "INSERT OR REPLACE INTO kv_log VALUES (?, ?, ?, ?, ?, ?, ?)", err);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, rev);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, type);
+	if (value)
+		sqlite3_bind_blob(st, 4, value, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, create_rev);
+	sqlite3_bind_int64(st, 6, version);
+	sqlite3_bind_int64(st, 7, lease);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = db_error(s, err, "log a change");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int do_put(struct kvs *s, int64_t rev, const char *key, const char *value, size_t len,
+		  int64_t lease, jc_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t create_rev = rev, version = 1;
+	int rc;
+
+	if (lease) {
+		rc = prep(s, &st, "SELECT 1 FROM kv_lease WHERE id = ?", err);
+		if (rc < 0)
+			return rc;
+		sqlite3_bind_int64(st, 1, lease);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_ROW)
+			return jc_err(err, JC_ENOTFOUND, "sqlite://%s: lease %lld not found (expired?)", s->path,
+				      (long long)lease);
+	}
+	rc = prep(s, &st, "SELECT create_rev, version FROM kv WHERE key = ?", err);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		create_rev = sqlite3_column_int64(st, 0);
+		version = sqlite3_column_int64(st, 1) + 1;
+	}
+	sqlite3_finalize(st);
+	rc = prep(s, &st, "INSERT OR REPLACE INTO kv VALUES (?, ?, ?, ?, ?, ?)", err);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, value, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, create_rev);
+	sqlite3_bind_int64(st, 4, rev);
+	sqlite3_bind_int64(st, 5, version);
+	sqlite3_bind_int64(st, 6, lease);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = db_error(s, err, "put");
+	sqlite3_finalize(st);
+	if (rc == 0)
+		rc = log_event(s, rev, key, JC_KV_EVENT_PUT, value, len, create_rev, version, lease, err);
+	return rc;
+}
+
+/* Deletes [key, end) (end NULL: the key; "": to the end); logs each. */
+static int do_delete(struct kvs *s, int64_t rev, const char *key, const char *end, long *deleted,
+		     jc_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	jc_strv keys = JC_STRV_INIT;
+	int rc;
+
+	*deleted = 0;
+	if (!end)
+		rc = prep(s, &st, "SELECT key FROM kv WHERE key = ?1", err);
+	else if (!*end)
+		rc = prep(s, &st, "SELECT key FROM kv WHERE key >= ?1", err);
+	else
+		rc = prep(s, &st, "SELECT key FROM kv WHERE key >= ?1 AND key < ?2", err);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (end && *end)
+		sqlite3_bind_text(st, 2, end, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		jc_strv_push(&keys, (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	for (size_t i = 0; i < keys.n && rc == 0; i++) {
+		rc = prep(s, &st, "DELETE FROM kv WHERE key = ?", err);
+		if (rc < 0)
+			break;
+		sqlite3_bind_text(st, 1, keys.v[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = db_error(s, err, "delete");
+		sqlite3_finalize(st);
+		if (rc == 0)
+			rc = log_event(s, rev, keys.v[i], JC_KV_EVENT_DELETE, NULL, 0, 0, 0, 0, err);
+	}
+	if (rc == 0)
+		*deleted = (long)keys.n;
+	jc_strv_free(&keys);
+	return rc;
+}
+
+/* Deletes the keys of every expired lease, one revision per lease (as etcd
+ * does).  Runs inside a write transaction. */
+static int sweep_expired(struct kvs *s, jc_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t ids[64];
+	size_t n = 0;
+	int rc = prep(s, &st, "SELECT id FROM kv_lease WHERE expires_ms < ? LIMIT 64", err);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, jc_wall_ms());
+	while (n < JC_ARRAY_LEN(ids) && sqlite3_step(st) == SQLITE_ROW)
+		ids[n++] = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		int64_t rev = current_rev(s) + 1;
+		jc_strv keys = JC_STRV_INIT;
+		bool any;
+		rc = prep(s, &st, "SELECT key FROM kv WHERE lease = ?", err);
+		if (rc < 0)
+			break;
+		sqlite3_bind_int64(st, 1, ids[i]);
+		while (sqlite3_step(st) == SQLITE_ROW)
+			jc_strv_push(&keys, (const char *)sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+		any = keys.n > 0;
+		for (size_t k = 0; k < keys.n && rc == 0; k++) {
+			long d;
+			rc = do_delete(s, rev, keys.v[k], NULL, &d, err);
+		}
+		jc_strv_free(&keys);
+		if (rc == 0 && any)
+			rc = set_rev(s, rev, err);
+		if (rc == 0) {
+			char sql[96];
+			snprintf(sql, sizeof(sql), "DELETE FROM kv_lease WHERE id = %lld", (long long)ids[i]);
+			rc = exec(s, sql, err);
+		}
+		if (rc == 0)
+			jc_log(s->logger, JC_LOG_DEBUG, "kv", "sqlite: lease %lld expired", (long long)ids[i]);
+	}
+	s->last_sweep_ms = jc_now_ms();
+	return rc;
+}
+
+/* Is there an expired lease to sweep?  A read, so cheap to ask often. */
+static bool expired_pending(struct kvs *s)
+{
+	sqlite3_stmt *st = NULL;
+	bool any = false;
+	if (prep(s, &st, "SELECT 1 FROM kv_lease WHERE expires_ms < ? LIMIT 1", NULL) == 0) {
+		sqlite3_bind_int64(st, 1, jc_wall_ms());
+		any = sqlite3_step(st) == SQLITE_ROW;
+	}
+	sqlite3_finalize(st);
+	return any;   /* a local poll, not counted as a request */
+}
+
+static int sweep_if_due(struct kvs *s, jc_error *err)
+{
+	int rc;
+	if (jc_now_ms() - s->last_sweep_ms < SWEEP_EVERY_MS)
+		return 0;
+	s->last_sweep_ms = jc_now_ms();
+	if (!expired_pending(s))
+		return 0;
+	if ((rc = begin_write(s, err)) < 0)
+		return rc;
+	if ((rc = sweep_expired(s, err)) < 0) {
+		rollback(s);
+		return rc;
+	}
+	return commit(s, err);
+}
+
+/* ---- the operations */
+
+static void fill_pair(jc_kv_pair *p, sqlite3_stmt *st, bool keys_only)
+{
+	p->key = jc_strdup((const char *)sqlite3_column_text(st, 0));
+	if (!keys_only) {
+		size_t len = (size_t)sqlite3_column_bytes(st, 1);
+		const void *v = sqlite3_column_blob(st, 1);
+		p->value = jc_malloc(len + 1);
+		if (len)
+			memcpy(p->value, v, len);
+		p->value[len] = '\0';
+		p->value_len = len;
+	}
+	p->create_revision = sqlite3_column_int64(st, 2);
+	p->mod_revision = sqlite3_column_int64(st, 3);
+	p->version = sqlite3_column_int64(st, 4);
+	p->lease = sqlite3_column_int64(st, 5);
+}
+
+static int kvs_range(void *state, jc_kv_list *out, const char *key, const char *end,
+		     const jc_kv_range_options *o, jc_error *err)
+{
+	struct kvs *s = state;
+	s->requests++;   /* one operation, whatever it takes in SQL */
+	sqlite3_stmt *st = NULL;
+	jc_buf where = JC_BUF_INIT;
+	char *sql;
+	int rc;
+
+	if ((rc = sweep_if_due(s, err)) < 0)
+		return rc;
+	if (!end)
+		jc_buf_puts(&where, "key = ?1");
+	else if (!*end)
+		jc_buf_puts(&where, "key >= ?1");
+	else
+		jc_buf_puts(&where, "key >= ?1 AND key < ?2");
+	if ((rc = exec(s, "BEGIN", err)) < 0) {
+		jc_buf_free(&where);
+		return rc;
+	}
+	out->revision = current_rev(s);
+	/* like etcd, count is every key in the range, before the revision filter */
+	sql = jc_sprintf("SELECT count(*) FROM kv WHERE %s", jc_buf_cstr(&where));
+	rc = prep(s, &st, sql, err);
+	free(sql);
+	if (rc == 0) {
+		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+		if (end && *end)
+			sqlite3_bind_text(st, 2, end, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			out->count = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	if (o->min_mod_revision > 0)
+		jc_buf_puts(&where, " AND mod_rev >= ?3");
+	if (rc == 0 && !o->count_only) {
+		sql = jc_sprintf("SELECT key, value, create_rev, mod_rev, version, lease FROM kv WHERE %s "
+				 "ORDER BY key LIMIT %ld", jc_buf_cstr(&where), o->limit > 0 ? o->limit + 1 : -1L);
+		rc = prep(s, &st, sql, err);
+		free(sql);
+		if (rc == 0) {
+			sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+			if (end && *end)
+				sqlite3_bind_text(st, 2, end, -1, SQLITE_STATIC);
+			if (o->min_mod_revision > 0)
+				sqlite3_bind_int64(st, 3, o->min_mod_revision);
+			while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+				if (o->limit > 0 && (long)out->n == o->limit) {
+					out->more = true;
+					break;
+				}
+				fill_pair(jc_kv_list_push(out), st, o->keys_only);
+			}
+			rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_error(s, err, "range");
+			sqlite3_finalize(st);
+		}
+	}
+	sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+	jc_buf_free(&where);
+	if (rc < 0)
+		jc_kv_list_clear(out);
+	return rc;
+}
+
+static int kvs_put(void *state, const char *key, const char *value, size_t len, int64_t lease,
+		   int64_t *out_rev, jc_error *err)
+{
+	struct kvs *s = state;
+	s->requests++;   /* one operation, whatever it takes in SQL */
+	int64_t rev;
+	int rc = begin_write(s, err);
+	if (rc < 0)
+		return rc;
+	rc = sweep_expired(s, err);
+	rev = current_rev(s) + 1;
+	if (rc == 0)
+		rc = do_put(s, rev, key, value, len, lease, err);
+	if (rc == 0)
+		rc = set_rev(s, rev, err);
+	if (rc < 0) {
+		rollback(s);
+		return rc;
+	}
+	if (out_rev)
+		*out_rev = rev;
+	return commit(s, err);
+}
+
+static int kvs_delete(void *state, const char *key, const char *end, long *deleted, jc_error *err)
+{
+	struct kvs *s = state;
+	s->requests++;   /* one operation, whatever it takes in SQL */
+	int64_t rev;
+	int rc = begin_write(s, err);
+	if (rc < 0)
+		return rc;
+	rc = sweep_expired(s, err);
+	rev = current_rev(s) + 1;
+	if (rc == 0)
+		rc = do_delete(s, rev, key, end, deleted, err);
+	if (rc == 0 && *deleted > 0)
+		rc = set_rev(s, rev, err);
+	if (rc < 0) {
+		rollback(s);
+		return rc;
+	}
+	return commit(s, err);
+}
+
+static bool compare_one(struct kvs *s, const jc_kv_compare *c)
+{
+	sqlite3_stmt *st = NULL;
+	bool exists = false, holds = false;
+	int64_t have = 0;
+	int order = 0;
+
+	if (prep(s, &st, "SELECT value, create_rev, mod_rev, version FROM kv WHERE key = ?", NULL) < 0)
+		return false;
+	sqlite3_bind_text(st, 1, c->key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		exists = true;
+		if (c->target == JC_KV_VALUE) {
+			size_t len = (size_t)sqlite3_column_bytes(st, 0);
+			const void *v = sqlite3_column_blob(st, 0);
+			size_t m = len < c->value_len ? len : c->value_len;
+			order = m ? memcmp(v, c->value, m) : 0;
+			if (order == 0)
+				order = len < c->value_len ? -1 : len > c->value_len ? 1 : 0;
+		} else {
+			have = sqlite3_column_int64(st, c->target == JC_KV_CREATE ? 1 : c->target == JC_KV_MOD ? 2 : 3);
+		}
+	}
+	sqlite3_finalize(st);
+	if (c->target == JC_KV_VALUE) {
+		if (!exists)   /* like etcd: a missing key fails every value compare */
+			return false;
+	} else {
+		order = have < c->number ? -1 : have > c->number ? 1 : 0;
+	}
+	switch (c->op) {
+	case JC_KV_EQUAL: holds = order == 0; break;
+	case JC_KV_NOT_EQUAL: holds = order != 0; break;
+	case JC_KV_LESS: holds = order < 0; break;
+	case JC_KV_GREATER: holds = order > 0; break;
+	}
+	return holds;
+}
+
+static int kvs_txn(void *state, const jc_kv_compare *cmps, size_t n_cmps, const jc_kv_op *then_ops,
+		   size_t n_then, const jc_kv_op *else_ops, size_t n_else, bool *succeeded,
+		   int64_t *out_rev, jc_error *err)
+{
+	struct kvs *s = state;
+	s->requests++;   /* one operation, whatever it takes in SQL */
+	const jc_kv_op *ops;
+	size_t n;
+	bool ok = true, wrote = false;
+	int64_t rev;
+	int rc = begin_write(s, err);
+
+	if (rc < 0)
+		return rc;
+	rc = sweep_expired(s, err);
+	for (size_t i = 0; i < n_cmps && ok; i++)
+		ok = compare_one(s, &cmps[i]);
+	ops = ok ? then_ops : else_ops;
+	n = ok ? n_then : n_else;
+	rev = current_rev(s) + 1;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		long d = 0;
+		if (ops[i].type == JC_KV_OP_PUT) {
+			rc = do_put(s, rev, ops[i].key, ops[i].value, ops[i].value_len, ops[i].lease, err);
+			wrote = true;
+		} else {
+			rc = do_delete(s, rev, ops[i].key, ops[i].type == JC_KV_OP_DELETE ? NULL : ops[i].value,
+				       &d, err);
+			wrote = wrote || d > 0;
+		}
+	}
+	if (rc == 0 && wrote)
+		rc = set_rev(s, rev, err);
+	if (rc < 0) {
+		rollback(s);
+		return rc;
+	}
+	*succeeded = ok;
+	if (out_rev)
+		*out_rev = wrote ? rev : rev - 1;
+	return commit(s, err);
+}
+
+static int kvs_lease_grant(void *state, int64_t *out_id, long ttl_s, jc_error *err)
+{
+	struct kvs *s = state;
+	s->requests++;   /* one operation, whatever it takes in SQL */
+	sqlite3_stmt *st = NULL;
+	/* random ids: a reused id would let a dead holder's keep-alive revive
+	 * somebody else's lease */
+	int64_t id = (int64_t)(jc_random((uint64_t)INT64_MAX / 2) + 1);
+	int rc = begin_write(s, err);
+	if (rc < 0)
+		return rc;
+	rc = prep(s, &st, "INSERT INTO kv_lease VALUES (?, ?, ?)", err);
+	if (rc == 0) {
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 2, ttl_s);
+		sqlite3_bind_int64(st, 3, jc_wall_ms() + (int64_t)ttl_s * 1000);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = db_error(s, err, "grant a lease");
+		sqlite3_finalize(st);
+	}
+	if (rc < 0) {
+		rollback(s);
+		return rc;
+	}
+	*out_id = id;
+	return commit(s, err);
+}
+
+static int kvs_lease_keepalive(void *state, int64_t id, long *out_ttl, jc_error *err)
+{
+	struct kvs *s = state;
+	s->requests++;   /* one operation, whatever it takes in SQL */
+	sqlite3_stmt *st = NULL;
+	long ttl = 0;
+	int rc = begin_write(s, err);
+	if (rc < 0)
+		return rc;
+	rc = sweep_expired(s, err);
+	if (rc == 0)
+		rc = prep(s, &st, "SELECT ttl FROM kv_lease WHERE id = ?", err);
+	if (rc == 0) {
+		sqlite3_bind_int64(st, 1, id);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			ttl = (long)sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	if (rc == 0 && ttl > 0) {
+		rc = prep(s, &st, "UPDATE kv_lease SET expires_ms = ? WHERE id = ?", err);
+		if (rc == 0) {
+			sqlite3_bind_int64(st, 1, jc_wall_ms() + (int64_t)ttl * 1000);
+			sqlite3_bind_int64(st, 2, id);
+			if (sqlite3_step(st) != SQLITE_DONE)
+				rc = db_error(s, err, "keep a lease alive");
+			sqlite3_finalize(st);
+		}
+	}
+	if (rc < 0) {
+		rollback(s);
+		return rc;
+	}
+	if ((rc = commit(s, err)) < 0)
+		return rc;
+	if (ttl == 0)
+		return jc_err(err, JC_ENOTFOUND, "sqlite://%s: lease %lld has expired", s->path, (long long)id);
+	*out_ttl = ttl;
+	return 0;
+}
+
+static int kvs_lease_revoke(void *state, int64_t id, jc_error *err)
+{
+	struct kvs *s = state;
+	s->requests++;   /* one operation, whatever it takes in SQL */
+	sqlite3_stmt *st = NULL;
+	jc_strv keys = JC_STRV_INIT;
+	int64_t rev;
+	bool found = false;
+	int rc = begin_write(s, err);
+	if (rc < 0)
+		return rc;
+	rev = current_rev(s) + 1;
+	rc = prep(s, &st, "SELECT 1 FROM kv_lease WHERE id = ?", err);
+	if (rc == 0) {
+		sqlite3_bind_int64(st, 1, id);
+		found = sqlite3_step(st) == SQLITE_ROW;
+		sqlite3_finalize(st);
+	}
+	if (rc == 0 && (rc = prep(s, &st, "SELECT key FROM kv WHERE lease = ?", err)) == 0) {
+		sqlite3_bind_int64(st, 1, id);
+		while (sqlite3_step(st) == SQLITE_ROW)
+			jc_strv_push(&keys, (const char *)sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+	}
+	for (size_t i = 0; i < keys.n && rc == 0; i++) {
+		long d;
+		rc = do_delete(s, rev, keys.v[i], NULL, &d, err);
+	}
+	if (rc == 0 && keys.n)
+		rc = set_rev(s, rev, err);
+	jc_strv_free(&keys);
+	if (rc == 0) {
+		char sql[96];
+		snprintf(sql, sizeof(sql), "DELETE FROM kv_lease WHERE id = %lld", (long long)id);
+		rc = exec(s, sql, err);
+	}
+	if (rc < 0) {
+		rollback(s);
+		return rc;
+	}
+	if ((rc = commit(s, err)) < 0)
+		return rc;
+	if (!found)
+		return jc_err(err, JC_ENOTFOUND, "sqlite://%s: lease %lld not found", s->path, (long long)id);
+	return 0;
+}
+
+/* ---- watches */
+
+static int data_version(struct kvs *s)
+{
+	sqlite3_stmt *st = NULL;
+	int v = -1;
+	if (prep(s, &st, "PRAGMA data_version", NULL) == 0 && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int kvs_watch_open(void *state, void **out, const char *key, const char *end, int64_t start,
+			  jc_error *err)
+{
+	struct kvs *s = state;
+	struct kvs_watch *w = jc_calloc(1, sizeof(*w));
+	(void)err;
+	w->s = s;
+	w->key = jc_strdup(key);
+	w->end = jc_strdup(end);
+	w->next_rev = start > 0 ? start : current_rev(s) + 1;
+	w->poll_ms = POLL_MIN_MS;
+	*out = w;
+	return 0;
+}
+
+/* Reads logged changes from w->next_rev on; returns how many. */
+static int read_log(struct kvs_watch *w, jc_kv_events *out, jc_error *err)
+{
+	struct kvs *s = w->s;
+	sqlite3_stmt *st = NULL;
+	int64_t rev, compacted = 0;
+	int rc;
+
+	if ((rc = exec(s, "BEGIN", err)) < 0)
+		return rc;
+	rev = current_rev(s);
+	if (prep(s, &st, "SELECT compacted FROM kv_meta WHERE id = 1", NULL) == 0 &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		compacted = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (compacted >= w->next_rev) {
+		sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+		out->compacted = true;
+		out->revision = rev;
+		w->next_rev = rev + 1;
+		return 0;
+	}
+	rc = prep(s, &st, *w->end ? "SELECT rev, key, type, value, create_rev, version, lease FROM kv_log "
+				    "WHERE rev >= ?1 AND rev <= ?2 AND key >= ?3 AND key < ?4 ORDER BY rev, key"
+				  : "SELECT rev, key, type, value, create_rev, version, lease FROM kv_log "
+				    "WHERE rev >= ?1 AND rev <= ?2 AND key >= ?3 ORDER BY rev, key", err);
+	if (rc == 0) {
+		sqlite3_bind_int64(st, 1, w->next_rev);
+		sqlite3_bind_int64(st, 2, rev);
+		sqlite3_bind_text(st, 3, w->key, -1, SQLITE_STATIC);
+		if (*w->end)
+			sqlite3_bind_text(st, 4, w->end, -1, SQLITE_STATIC);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			jc_kv_event *e = jc_kv_events_push(out);
+			size_t len = (size_t)sqlite3_column_bytes(st, 3);
+			e->type = sqlite3_column_int(st, 2) ? JC_KV_EVENT_DELETE : JC_KV_EVENT_PUT;
+			e->kv.key = jc_strdup((const char *)sqlite3_column_text(st, 1));
+			e->kv.mod_revision = sqlite3_column_int64(st, 0);
+			if (e->type == JC_KV_EVENT_PUT) {
+				e->kv.value = jc_malloc(len + 1);
+				if (len)
+					memcpy(e->kv.value, sqlite3_column_blob(st, 3), len);
+				e->kv.value[len] = '\0';
+				e->kv.value_len = len;
+				e->kv.create_revision = sqlite3_column_int64(st, 4);
+				e->kv.version = sqlite3_column_int64(st, 5);
+				e->kv.lease = sqlite3_column_int64(st, 6);
+			}
+		}
+		sqlite3_finalize(st);
+	}
+	sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+	if (rc == 0) {
+		w->next_rev = rev + 1;
+		out->revision = rev;
+	}
+	return rc;
+}
+
+static int kvs_watch_next(void *watch, jc_kv_events *out, long long timeout_ms, jc_error *err)
+{
+	struct kvs_watch *w = watch;
+	struct kvs *s = w->s;
+	int64_t deadline = jc_now_ms() + timeout_ms;
+	int rc;
+
+	out->revision = w->next_rev - 1;
+	for (;;) {
+		int dv;
+		if ((rc = sweep_if_due(s, err)) < 0)
+			return rc;
+		dv = data_version(s);
+		if (!w->primed || dv != w->data_version || s->local_commits != w->local_commits) {
+			w->primed = true;
+			w->data_version = dv;
+			w->local_commits = s->local_commits;
+			/* a commit that made no revision (a lease keep-alive) is
+			 * no news: look at the revision before reading the log */
+			if (current_rev(s) < w->next_rev)
+				goto wait;
+			if ((rc = read_log(w, out, err)) < 0)
+				return rc;
+			if (out->n || out->compacted) {
+				w->poll_ms = POLL_MIN_MS;
+				return 0;
+			}
+		}
+wait:;
+		int64_t left = deadline - jc_now_ms();
+		if (left <= 0)
+			return 0;
+		jc_sleep_ms(w->poll_ms < left ? w->poll_ms : left);
+		if (w->poll_ms < POLL_MAX_MS)
+			w->poll_ms = w->poll_ms * 3 / 2 + 1;
+	}
+}
+
+static int64_t kvs_watch_revision(const void *watch)
+{
+	return ((const struct kvs_watch *)watch)->next_rev;
+}
+
+static void kvs_watch_close(void *watch)
+{
+	struct kvs_watch *w = watch;
+	if (!w)
+		return;
+	free(w->key);
+	free(w->end);
+	free(w);
+}
+
+static void kvs_stats(const void *state, jc_kv_stats *out)
+{
+	out->requests = ((const struct kvs *)state)->requests;
+}
+
+static int kvs_status(void *state, jc_kv_status *out, jc_error *err)
+{
+	struct kvs *s = state;
+	struct stat sb;
+	char *wal = jc_sprintf("%s-wal", s->path);
+	(void)err;
+	out->revision = current_rev(s);
+	if (stat(s->path, &sb) == 0)
+		out->db_size = (long long)sb.st_size;
+	if (stat(wal, &sb) == 0)
+		out->db_size += (long long)sb.st_size;
+	free(wal);
+	snprintf(out->server_version, sizeof(out->server_version), "sqlite %s", sqlite3_libversion());
+	return 0;
+}
+
+const jc_kv_provider jc_kv_sqlite_provider = {
+	JC_KV_PROVIDER_VERSION, "sqlite", NULL, kvs_open, kvs_close, kvs_range, kvs_put, kvs_delete,
+	kvs_txn, kvs_lease_grant, kvs_lease_keepalive, kvs_lease_revoke, kvs_watch_open, kvs_watch_next,
+	kvs_watch_revision, kvs_watch_close, kvs_stats, kvs_status,
+};

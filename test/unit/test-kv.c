@@ -1,0 +1,373 @@
+/* test-kv.c - the KV interface, the same cases on every backend: sqlite
+ * always, etcd when $JCICD_TEST_ETCD names a running one (test/services). */
+#include "tests.h"
+
+#include "jcicd/kv.h"
+#include "jcicd/sys/kv.h"
+#include "kv-internal.h"
+
+static char *tmpdir;
+static char *urls[2];
+static int n_urls;
+static char prefix[64];
+
+static jc_kv *open_kv(int i)
+{
+	jc_kv *kv = NULL;
+	jc_error err;
+	int rc = jc_kv_open(&kv, urls[i], NULL, &err);
+	ck_assert_msg(rc == 0, "open %s: %s", urls[i], err.message);
+	/* a fresh prefix per test: the etcd is shared by every test */
+	snprintf(prefix, sizeof(prefix), "/t%llu-%llu/", (unsigned long long)getpid(),
+		 (unsigned long long)jc_random(1000000000));
+	return kv;
+}
+
+static char *k(const char *rest)
+{
+	return jc_sprintf("%s%s", prefix, rest);
+}
+
+START_TEST(put_get_delete)
+{
+	jc_kv *kv = open_kv(_i);
+	jc_kv_pair p;
+	jc_error err;
+	int64_t r1, r2;
+	long n;
+	char *a = k("a");
+
+	ck_assert_int_eq(jc_kv_get(&p, kv, a, &err), JC_ENOTFOUND);
+	ck_assert_int_eq(jc_kv_put(kv, a, "one", 3, 0, &r1, &err), 0);
+	ck_assert_int_eq(jc_kv_put(kv, a, "two", 3, 0, &r2, &err), 0);
+	ck_assert_int_gt(r2, r1);
+	ck_assert_int_eq(jc_kv_get(&p, kv, a, &err), 0);
+	ck_assert_str_eq(p.value, "two");
+	ck_assert_int_eq(p.create_revision, r1);
+	ck_assert_int_eq(p.mod_revision, r2);
+	ck_assert_int_eq(p.version, 2);
+	jc_kv_pair_clear(&p);
+	/* values are bytes */
+	ck_assert_int_eq(jc_kv_put(kv, a, "x\0y", 3, 0, NULL, &err), 0);
+	ck_assert_int_eq(jc_kv_get(&p, kv, a, &err), 0);
+	ck_assert_int_eq(p.value_len, 3);
+	ck_assert_int_eq(memcmp(p.value, "x\0y", 3), 0);
+	jc_kv_pair_clear(&p);
+	ck_assert_int_eq(jc_kv_delete(kv, a, false, &n, &err), 0);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(jc_kv_get(&p, kv, a, &err), JC_ENOTFOUND);
+	ck_assert_int_eq(jc_kv_delete(kv, a, false, &n, &err), 0);
+	ck_assert_int_eq(n, 0);
+	ck_assert_int_eq(jc_kv_put(kv, "", "v", 1, 0, NULL, &err), JC_EINVALID);
+	free(a);
+	jc_kv_free(kv);
+}
+END_TEST
+
+START_TEST(range_pages)
+{
+	jc_kv *kv = open_kv(_i);
+	jc_kv_list l;
+	jc_kv_range_options o = JC_KV_RANGE_OPTIONS_INIT;
+	jc_error err;
+	jc_strv seen = JC_STRV_INIT;
+	int64_t mid = 0;
+	char *sub = k("hosts/");
+
+	for (int i = 0; i < 25; i++) {
+		char *key = jc_sprintf("%shosts/h%02d", prefix, i), val[16];
+		int64_t rev;
+		snprintf(val, sizeof(val), "v%d", i);
+		ck_assert_int_eq(jc_kv_put(kv, key, val, strlen(val), 0, &rev, &err), 0);
+		if (i == 20)
+			mid = rev;
+		free(key);
+	}
+	char *outside = k("hostsX");
+	ck_assert_int_eq(jc_kv_put(kv, outside, "no", 2, 0, NULL, &err), 0);
+	free(outside);
+
+	o.limit = 10;
+	for (;;) {
+		ck_assert_int_eq(jc_kv_range(&l, kv, sub, &o, &err), 0);
+		for (size_t i = 0; i < l.n; i++)
+			jc_strv_push(&seen, l.items[i].key);
+		if (!l.more) {
+			jc_kv_list_clear(&l);
+			break;
+		}
+		free((char *)o.start_after);
+		o.start_after = jc_strdup(l.items[l.n - 1].key);
+		jc_kv_list_clear(&l);
+	}
+	free((char *)o.start_after);
+	ck_assert_int_eq(seen.n, 25);
+	for (size_t i = 1; i < seen.n; i++)
+		ck_assert_int_lt(strcmp(seen.v[i - 1], seen.v[i]), 0);
+	jc_strv_free(&seen);
+
+	o = (jc_kv_range_options)JC_KV_RANGE_OPTIONS_INIT;
+	o.count_only = true;
+	ck_assert_int_eq(jc_kv_range(&l, kv, sub, &o, &err), 0);
+	ck_assert_int_eq(l.count, 25);
+	ck_assert_int_eq(l.n, 0);
+	ck_assert_int_gt(l.revision, 0);
+	jc_kv_list_clear(&l);
+
+	o = (jc_kv_range_options)JC_KV_RANGE_OPTIONS_INIT;
+	o.min_mod_revision = mid;
+	ck_assert_int_eq(jc_kv_range(&l, kv, sub, &o, &err), 0);
+	ck_assert_int_eq(l.n, 5);   /* h20..h24: only what changed since */
+	ck_assert_int_eq(l.count, 25);   /* but the count is the whole range */
+	ck_assert_str_eq(l.items[0].value, "v20");
+	jc_kv_list_clear(&l);
+
+	o = (jc_kv_range_options)JC_KV_RANGE_OPTIONS_INIT;
+	o.keys_only = true;
+	ck_assert_int_eq(jc_kv_range(&l, kv, sub, &o, &err), 0);
+	ck_assert_int_eq(l.n, 25);
+	ck_assert_ptr_null(l.items[0].value);
+	jc_kv_list_clear(&l);
+
+	long n;
+	ck_assert_int_eq(jc_kv_delete(kv, sub, true, &n, &err), 0);
+	ck_assert_int_eq(n, 25);
+	ck_assert_int_eq(jc_kv_range(&l, kv, sub, NULL, &err), 0);
+	ck_assert_int_eq(l.n, 0);
+	jc_kv_list_clear(&l);
+	free(sub);
+	jc_kv_free(kv);
+}
+END_TEST
+
+START_TEST(txn_cas)
+{
+	jc_kv *kv = open_kv(_i);
+	jc_kv_pair p;
+	jc_error err;
+	char *v = k("desired/version"), *other = k("other");
+	bool ok;
+
+	ck_assert_int_eq(jc_kv_cas(kv, v, NULL, "1", 0, &err), 0);        /* create */
+	ck_assert_int_eq(jc_kv_cas(kv, v, NULL, "1", 0, &err), JC_ECONFLICT);
+	ck_assert_int_eq(jc_kv_cas(kv, v, "1", "2", 0, &err), 0);
+	ck_assert_int_eq(jc_kv_cas(kv, v, "1", "3", 0, &err), JC_ECONFLICT);
+	ck_assert_int_eq(jc_kv_get(&p, kv, v, &err), 0);
+	ck_assert_str_eq(p.value, "2");
+
+	/* optimistic lock on mod_revision, two writes in one revision */
+	jc_kv_compare c = { v, JC_KV_MOD, JC_KV_EQUAL, NULL, 0, p.mod_revision };
+	jc_kv_op ops[2] = { { JC_KV_OP_PUT, v, "4", 1, 0 }, { JC_KV_OP_PUT, other, "x", 1, 0 } };
+	jc_kv_op els[1] = { { JC_KV_OP_PUT, other, "lost", 4, 0 } };
+	int64_t rev;
+	ck_assert_int_eq(jc_kv_txn(kv, &c, 1, ops, 2, els, 1, &ok, &rev, &err), 0);
+	ck_assert(ok);
+	jc_kv_pair_clear(&p);
+	ck_assert_int_eq(jc_kv_get(&p, kv, other, &err), 0);
+	ck_assert_int_eq(p.mod_revision, rev);
+	jc_kv_pair_clear(&p);
+	ck_assert_int_eq(jc_kv_get(&p, kv, v, &err), 0);
+	ck_assert_int_eq(p.mod_revision, rev);
+	jc_kv_pair_clear(&p);
+	/* same compare again: fails, the else branch runs */
+	ck_assert_int_eq(jc_kv_txn(kv, &c, 1, ops, 2, els, 1, &ok, NULL, &err), 0);
+	ck_assert(!ok);
+	ck_assert_int_eq(jc_kv_get(&p, kv, other, &err), 0);
+	ck_assert_str_eq(p.value, "lost");
+	jc_kv_pair_clear(&p);
+	/* delete-prefix inside a txn */
+	jc_kv_op del = { JC_KV_OP_DELETE_PREFIX, prefix, NULL, 0, 0 };
+	ck_assert_int_eq(jc_kv_txn(kv, NULL, 0, &del, 1, NULL, 0, &ok, NULL, &err), 0);
+	ck_assert(ok);
+	ck_assert_int_eq(jc_kv_get(&p, kv, v, &err), JC_ENOTFOUND);
+	free(v);
+	free(other);
+	jc_kv_free(kv);
+}
+END_TEST
+
+START_TEST(leases)
+{
+	jc_kv *kv = open_kv(_i);
+	jc_kv_pair p;
+	jc_error err;
+	int64_t lease, lease2;
+	long ttl;
+	char *a = k("hosts/a"), *b = k("hosts/b");
+
+	ck_assert_int_eq(jc_kv_lease_grant(&lease, kv, 30, &err), 0);
+	ck_assert_int_ne(lease, 0);
+	ck_assert_int_eq(jc_kv_put(kv, a, "1", 1, lease, NULL, &err), 0);
+	ck_assert_int_eq(jc_kv_get(&p, kv, a, &err), 0);
+	ck_assert_int_eq(p.lease, lease);
+	jc_kv_pair_clear(&p);
+	ck_assert_int_eq(jc_kv_lease_keepalive(&ttl, kv, lease, &err), 0);
+	ck_assert_int_eq(ttl, 30);
+	ck_assert_int_eq(jc_kv_lease_revoke(kv, lease, &err), 0);
+	ck_assert_int_eq(jc_kv_get(&p, kv, a, &err), JC_ENOTFOUND);
+	ck_assert_int_eq(jc_kv_lease_keepalive(&ttl, kv, lease, &err), JC_ENOTFOUND);
+
+	/* expiry: a lease nobody keeps alive takes its keys with it */
+	ck_assert_int_eq(jc_kv_lease_grant(&lease2, kv, 2, &err), 0);
+	ck_assert_int_eq(jc_kv_put(kv, b, "1", 1, lease2, NULL, &err), 0);
+	int64_t until = jc_now_ms() + 15000;
+	int rc;
+	while ((rc = jc_kv_get(&p, kv, b, &err)) == 0 && jc_now_ms() < until) {
+		jc_kv_pair_clear(&p);
+		jc_sleep_ms(250);
+	}
+	ck_assert_int_eq(rc, JC_ENOTFOUND);
+	ck_assert_int_eq(jc_kv_lease_keepalive(&ttl, kv, lease2, &err), JC_ENOTFOUND);
+	/* a put on a dead lease is refused */
+	ck_assert_int_lt(jc_kv_put(kv, b, "1", 1, lease2, NULL, &err), 0);
+	free(a);
+	free(b);
+	jc_kv_free(kv);
+}
+END_TEST
+
+START_TEST(watch_prefix)
+{
+	jc_kv *kv = open_kv(_i), *writer;
+	jc_kv_watch *w;
+	jc_kv_events ev;
+	jc_error err;
+	char *sub = k("desired/"), *v = k("desired/version"), *noise = k("elsewhere");
+	int64_t first;
+
+	ck_assert_int_eq(jc_kv_open(&writer, urls[_i], NULL, &err), 0);
+	ck_assert_int_eq(jc_kv_watch_open(&w, kv, sub, 0, &err), 0);
+	ck_assert_int_eq(jc_kv_watch_next(&ev, w, 200, &err), 0);
+	ck_assert_int_eq(ev.n, 0);   /* nothing yet */
+	jc_kv_events_clear(&ev);
+
+	ck_assert_int_eq(jc_kv_put(writer, noise, "x", 1, 0, NULL, &err), 0);
+	ck_assert_int_eq(jc_kv_put(writer, v, "7", 1, 0, &first, &err), 0);
+	size_t got = 0;
+	int64_t until = jc_now_ms() + 10000;
+	while (got == 0 && jc_now_ms() < until) {
+		ck_assert_int_eq(jc_kv_watch_next(&ev, w, 1000, &err), 0);
+		for (size_t i = 0; i < ev.n; i++) {
+			ck_assert_str_eq(ev.items[i].kv.key, v);   /* not the noise */
+			ck_assert_int_eq(ev.items[i].type, JC_KV_EVENT_PUT);
+			ck_assert_str_eq(ev.items[i].kv.value, "7");
+			ck_assert_int_eq(ev.items[i].kv.mod_revision, first);
+			got++;
+		}
+		jc_kv_events_clear(&ev);
+	}
+	ck_assert_int_eq(got, 1);
+	ck_assert_int_eq(jc_kv_watch_revision(w), first + 1);
+
+	long n;
+	ck_assert_int_eq(jc_kv_delete(writer, v, false, &n, &err), 0);
+	got = 0;
+	until = jc_now_ms() + 10000;
+	while (got == 0 && jc_now_ms() < until) {
+		ck_assert_int_eq(jc_kv_watch_next(&ev, w, 1000, &err), 0);
+		for (size_t i = 0; i < ev.n; i++) {
+			ck_assert_int_eq(ev.items[i].type, JC_KV_EVENT_DELETE);
+			got++;
+		}
+		jc_kv_events_clear(&ev);
+	}
+	ck_assert_int_eq(got, 1);
+	jc_kv_watch_free(w);
+
+	/* from a past revision: history is replayed in order */
+	ck_assert_int_eq(jc_kv_watch_open(&w, kv, sub, first, &err), 0);
+	ck_assert_int_eq(jc_kv_watch_next(&ev, w, 5000, &err), 0);
+	while (ev.n < 2) {
+		jc_kv_events more;
+		ck_assert_int_eq(jc_kv_watch_next(&more, w, 5000, &err), 0);
+		ck_assert_int_gt(more.n, 0);
+		for (size_t i = 0; i < more.n; i++) {
+			*jc_kv_events_push(&ev) = more.items[i];
+		}
+		free(more.items);
+	}
+	ck_assert_int_eq(ev.items[0].type, JC_KV_EVENT_PUT);
+	ck_assert_int_eq(ev.items[1].type, JC_KV_EVENT_DELETE);
+	jc_kv_events_clear(&ev);
+	jc_kv_watch_free(w);
+	free(sub);
+	free(v);
+	free(noise);
+	jc_kv_free(writer);
+	jc_kv_free(kv);
+}
+END_TEST
+
+START_TEST(bad_urls)
+{
+	jc_kv *kv;
+	jc_error err;
+	ck_assert_int_eq(jc_kv_open(&kv, "consul://x", NULL, &err), JC_EINVALID);
+	ck_assert(strstr(err.message, "unknown scheme"));
+	ck_assert_int_eq(jc_kv_open(&kv, "sqlite://relative.db", NULL, &err), JC_EINVALID);
+	ck_assert_int_eq(jc_kv_open(&kv, "etcd://nohostport", NULL, &err), JC_EINVALID);
+	ck_assert_int_eq(jc_kv_open(&kv, "etcd://root:s3cret@nohostport", NULL, &err), JC_EINVALID);
+	ck_assert_ptr_null(strstr(err.message, "s3cret"));
+	/* nothing listens there: unreachable, quickly, with the endpoint named */
+	jc_kv_options o = JC_KV_OPTIONS_INIT;
+	jc_kv_pair p;
+	o.timeout_ms = 2000;
+	ck_assert_int_eq(jc_kv_open(&kv, "etcd://127.0.0.1:1,127.0.0.1:2", &o, &err), 0);
+	ck_assert_int_eq(jc_kv_get(&p, kv, "/x", &err), JC_EUNREACHABLE);
+	ck_assert(strstr(err.url, "127.0.0.1:"));
+	jc_kv_free(kv);
+	char *e = jc_kv_prefix_end("/a/");
+	ck_assert_str_eq(e, "/a0");
+	free(e);
+}
+END_TEST
+
+START_TEST(failover)
+{
+	/* a dead endpoint first: requests move on to the live one */
+	const char *live = getenv("JCICD_TEST_ETCD");
+	jc_kv *kv;
+	jc_error err;
+	jc_kv_pair p;
+	jc_kv_options o = JC_KV_OPTIONS_INIT;
+	char *url;
+	if (!live)
+		return;
+	url = jc_sprintf("etcd://127.0.0.1:1,%s", live + strlen("http://"));
+	o.timeout_ms = 3000;
+	ck_assert_int_eq(jc_kv_open(&kv, url, &o, &err), 0);
+	ck_assert_int_eq(jc_kv_put(kv, "/failover-test", "ok", 2, 0, NULL, &err), 0);
+	ck_assert_int_eq(jc_kv_get(&p, kv, "/failover-test", &err), 0);
+	ck_assert_str_eq(p.value, "ok");
+	jc_kv_pair_clear(&p);
+	jc_kv_free(kv);
+	free(url);
+}
+END_TEST
+
+static Suite *kv_suite(void)
+{
+	Suite *s = suite_create("kv");
+	TCase *tc = tcase_create("backends");
+	const char *etcd = getenv("JCICD_TEST_ETCD");
+
+	char tmpl[] = "/tmp/jcicd-kv-XXXXXX";
+	tmpdir = jc_strdup(mkdtemp(tmpl));
+	urls[n_urls++] = jc_sprintf("sqlite://%s/kv.db", tmpdir);
+	if (etcd && strncmp(etcd, "http://", 7) == 0)
+		urls[n_urls++] = jc_sprintf("etcd://%s", etcd + 7);
+	else
+		fprintf(stderr, "# etcd cases skipped: JCICD_TEST_ETCD is not set\n");
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, put_get_delete, 0, n_urls);
+	tcase_add_loop_test(tc, range_pages, 0, n_urls);
+	tcase_add_loop_test(tc, txn_cas, 0, n_urls);
+	tcase_add_loop_test(tc, leases, 0, n_urls);
+	tcase_add_loop_test(tc, watch_prefix, 0, n_urls);
+	tcase_add_test(tc, bad_urls);
+	tcase_add_test(tc, failover);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+TEST_MAIN(kv_suite)
