@@ -100,6 +100,15 @@ int cmd_ssh_config(struct cli *cli, int argc, char **argv);
 /* openstack */
 
 /* snapshot */
+int cmd_snapshot_poll(struct cli *cli, int argc, char **argv);
+int cmd_snapshot_publish(struct cli *cli, int argc, char **argv);
+int cmd_snapshot_list(struct cli *cli, int argc, char **argv);
+int cmd_snapshot_show(struct cli *cli, int argc, char **argv);
+int cmd_snapshot_diff(struct cli *cli, int argc, char **argv);
+int cmd_snapshot_promote(struct cli *cli, int argc, char **argv);
+int cmd_snapshot_prune(struct cli *cli, int argc, char **argv);
+int cmd_snapshot_watch(struct cli *cli, int argc, char **argv);
+int cmd_snapshot_apt_source(struct cli *cli, int argc, char **argv);
 
 /* kv, node protocol, agent, rollout */
 int cmd_trigger_update(struct cli *cli, int argc, char **argv);

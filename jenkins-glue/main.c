@@ -20,6 +20,15 @@ const struct cli_command cli_commands[] = {
 	/* openstack (cmd-openstack.c) */
 
 	/* snapshot (cmd-snapshot.c) */
+	{ "snapshot", "poll", cmd_snapshot_poll, "one conditional request per source; snapshot N+1 when changed" },
+	{ "snapshot", "publish", cmd_snapshot_publish, "make the publish root match the store" },
+	{ "snapshot", "list", cmd_snapshot_list, "the snapshots, newest first, and their pointers" },
+	{ "snapshot", "show", cmd_snapshot_show, "one snapshot: sources, indices, apt line, packages" },
+	{ "snapshot", "diff", cmd_snapshot_diff, "packages added, removed and changed between two snapshots" },
+	{ "snapshot", "promote", cmd_snapshot_promote, "point testing/stable/... at a snapshot (who, why)" },
+	{ "snapshot", "prune", cmd_snapshot_prune, "remove old snapshots and unreferenced pool files" },
+	{ "snapshot", "watch", cmd_snapshot_watch, "poll every interval, with jitter" },
+	{ "snapshot", "apt-source", cmd_snapshot_apt_source, "the sources.list line of a snapshot or pointer" },
 
 	/* kv, the node protocol, agent, rollout (cmd-kv.c, cmd-orchestrate.c, cmd-agent.c) */
 	{ NULL, "trigger-update", cmd_trigger_update, "set the version every node should run (jorc)" },

@@ -11,6 +11,8 @@
 #include "jcicd/sys/cloud.h"
 #include "jcicd/apply.h"
 /* snapshot */
+#include "jcicd/repo.h"
+#include "jcicd/snapshot.h"
 
 /* kv, orchestrate, agent */
 #include "jcicd/kv.h"

@@ -1,1 +1,2 @@
 # snapshot commands of the CLI (automake fragment, included by jenkins-glue/Makefile.inc)
+jenkins_glue_jcicd_SOURCES += jenkins-glue/cmd-snapshot.c

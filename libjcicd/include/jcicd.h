@@ -16,6 +16,8 @@
 #include "jcicd/version.h"
 
 /* snapshot */
+#include "jcicd/repo.h"
+#include "jcicd/snapshot.h"
 
 /* kv, orchestrate, agent */
 #include "jcicd/kv.h"
