@@ -17,12 +17,20 @@ struct jc_config {
 	char *state_dir;
 };
 
+/* The file's directory, absolute: paths in the file must not change
+ * meaning with the working directory of whoever reads them later (a node's
+ * agent, a test). */
 static char *dir_of(const char *path)
 {
 	const char *slash = strrchr(path, '/');
-	if (!slash)
-		return jc_strdup(".");
-	return slash == path ? jc_strdup("/") : jc_strndup(path, (size_t)(slash - path));
+	char *d = !slash ? jc_strdup(".") : slash == path ? jc_strdup("/") :
+		  jc_strndup(path, (size_t)(slash - path));
+	char *abs = realpath(d, NULL);
+	if (abs) {
+		free(d);
+		return abs;
+	}
+	return d;
 }
 
 int jc_config_load(jc_config **out, const char *path, jc_error *err)
