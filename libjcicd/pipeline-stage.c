@@ -229,6 +229,43 @@ static int converge(struct stage_ctx *c, long version, jc_error *err)
 	return rc;
 }
 
+/* Waits until every node of the stack has registered (its agent started):
+ * a rollout gates hosts it knows of, so it must know them all. */
+static int wait_registered(struct stage_ctx *c, jc_error *err)
+{
+	int64_t deadline = jc_now_ms() + c->def->converge_timeout_ms;
+	for (;;) {
+		size_t alive = 0;
+		jc_buf missing = JC_BUF_INIT;
+		bool changed;
+		int rc = jc_orch_refresh(c->orch, err);
+		if (rc < 0)
+			return rc;
+		for (size_t i = 0; i < c->hosts.n; i++) {
+			const jc_host *h = jc_orch_host_find(c->orch, c->hosts.v[i]);
+			if (h && h->alive)
+				alive++;
+			else
+				jc_buf_printf(&missing, "%s%s", missing.len ? ", " : "", c->hosts.v[i]);
+		}
+		jc_progress(&c->log, "stage", "nodes registered", (long)alive, (long)c->hosts.n);
+		if (alive == c->hosts.n) {
+			jc_buf_free(&missing);
+			return 0;
+		}
+		if (jc_now_ms() >= deadline) {
+			rc = jc_err(err, JC_EFAILED, "%zu of %zu nodes of %s never registered (their agent did not "
+				    "start?): %s", c->hosts.n - alive, c->hosts.n, c->tag, jc_buf_cstr(&missing));
+			jc_buf_free(&missing);
+			return rc;
+		}
+		jc_buf_free(&missing);
+		rc = jc_orch_wait_change(c->orch, 1000, &changed, err);
+		if (rc < 0)
+			return rc;
+	}
+}
+
 static int rollout(struct stage_ctx *c, long version, jc_error *err)
 {
 	jc_rollout_options ro = JC_ROLLOUT_OPTIONS_INIT;
@@ -242,6 +279,18 @@ static int rollout(struct stage_ctx *c, long version, jc_error *err)
 	ro.n_roles = c->os.n_roles;
 	jc_log(&c->log, JC_LOG_INFO, "stage", "rolling %s out to %s in waves %s", label, c->tag, c->def->waves);
 	rc = jc_rollout_start(c->orch, label, &ro, err);
+	if (rc == JC_ELOCKED) {
+		/* a rollout of this very version stopped half-way (an earlier run
+		 * of this stage died): carry it on instead of starting over */
+		char *status = NULL;
+		char *want = jc_sprintf("\"version\":\"%s\"", label);
+		if (jc_rollout_status(&status, c->orch, NULL) == 0 && strstr(status, want)) {
+			jc_log(&c->log, JC_LOG_NOTICE, "stage", "resuming the rollout of %s to %s", label, c->tag);
+			rc = jc_rollout_resume(c->orch, &ro, err);
+		}
+		free(status);
+		free(want);
+	}
 	if (rc < 0)
 		jc_err_prefix(err, "rollout of %s to stack %s", label, c->tag);
 	free(label);
@@ -446,7 +495,9 @@ static int execute(struct stage_ctx *c, jc_verdict *verdict, jc_buf *why, jc_err
 	if ((rc = open_kv(c, err)) < 0 || (rc = make_stack(c, version, err)) < 0)
 		return rc;
 	if (c->def->kind == JC_STAGE_ROLLOUT) {
-		rc = rollout(c, c->snapshot, err);
+		rc = wait_registered(c, err);
+		if (rc == 0)
+			rc = rollout(c, c->snapshot, err);
 	} else {
 		rc = converge(c, version, err);
 		if (rc == 0 && c->def->kind == JC_STAGE_UPGRADE)
