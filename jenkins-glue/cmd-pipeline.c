@@ -10,7 +10,7 @@
 
 enum {
 	OPT_SNAPSHOT = OPT_FIRST_COMMAND, OPT_RUN, OPT_OUT, OPT_WHO, OPT_WHY, OPT_STAGE, OPT_TITLE,
-	OPT_PIPELINE, OPT_JUNIT, OPT_KEEP, OPT_APPROVED_BY, OPT_TO, OPT_REPORT
+	OPT_PIPELINE, OPT_JUNIT, OPT_KEEP, OPT_APPROVED_BY, OPT_TO, OPT_REPORT, OPT_TAG
 };
 
 static const struct option pipeline_longopts[] = {
@@ -27,6 +27,7 @@ static const struct option pipeline_longopts[] = {
 	{ "approved-by", required_argument, NULL, OPT_APPROVED_BY },
 	{ "to", required_argument, NULL, OPT_TO },
 	{ "report", required_argument, NULL, OPT_REPORT },
+	{ "tag", required_argument, NULL, OPT_TAG },
 	CLI_COMMON_LONGOPTS
 };
 
@@ -44,6 +45,7 @@ struct pipeline_args {
 	const char *approved_by;
 	const char *to;
 	const char *report;
+	const char *tag;
 	const char *positional;   /* the one positional argument a verb takes, if any */
 };
 
@@ -85,6 +87,7 @@ static int parse_pipeline_args(struct cli *cli, int argc, char **argv, struct pi
 		case OPT_APPROVED_BY: a->approved_by = optarg; break;
 		case OPT_TO: a->to = optarg; break;
 		case OPT_REPORT: a->report = optarg; break;
+		case OPT_TAG: a->tag = optarg; break;
 		default: return EXIT_USAGE;
 		}
 	}
@@ -351,6 +354,7 @@ static void fill_stage_options(struct cli *cli, const struct pipeline_args *a, j
 	so->approved_by = a->approved_by;
 	so->approval_reason = a->why;
 	so->logger = &cli->logger;
+	so->tag = a->tag;
 }
 
 /* Nodes of the local cloud run `jcicd agent` from their userdata: let them
@@ -383,13 +387,15 @@ static void export_self(struct cli *cli)
 
 static const char stage_usage[] =
 	"Usage: jcicd stage STAGE --snapshot N [--pipeline FILE] [--junit FILE] [--keep-on-failure]\n"
-	"                   [--approved-by NAME [--why TEXT]]\n\n"
+	"                   [--tag TAG] [--approved-by NAME [--why TEXT]]\n\n"
 	"Runs one stage of the pipeline (jcicd.yaml's pipeline section, or --pipeline FILE) for\n"
 	"snapshot N, records its verdict, writes its JUnit file, and exits with it: 0 passed (or\n"
 	"skipped: an upgrade with nothing to upgrade from), 1 failed.  A stage refuses a snapshot\n"
 	"that has not passed the stages before it (exit 2); a stage that requires an approval\n"
 	"needs one (`jcicd approve`, or --approved-by).  Fresh stacks are torn down afterwards\n"
-	"unless --keep-on-failure and the stage failed.  This is what each Jenkins stage job runs.\n";
+	"unless --keep-on-failure and the stage failed; --tag names a fresh stack (default\n"
+	"STAGE-N-RECORD), so that a Jenkins job can `jcicd delete --tag` it when aborted.\n"
+	"This is what each Jenkins stage job runs.\n";
 
 int cmd_stage(struct cli *cli, int argc, char **argv)
 {

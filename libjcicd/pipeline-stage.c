@@ -536,6 +536,8 @@ int jc_stage_run(jc_stage_outcome *out, const jc_pipeline *p, const char *stage,
 		return jc_err(err, JC_EINVALID, "jc_stage_options version %u is not supported", opts->version);
 	if (snapshot <= 0)
 		return jc_err(err, JC_EINVALID, "a snapshot is a positive number, not %ld", snapshot);
+	if (opts->tag && (rc = jc_tag_check(opts->tag, err)) < 0)
+		return rc;
 	c.p = p;
 	c.o = opts;
 	c.snapshot = snapshot;
@@ -568,7 +570,8 @@ int jc_stage_run(jc_stage_outcome *out, const jc_pipeline *p, const char *stage,
 		ctx_free(&c);
 		return rc;
 	}
-	c.tag = c.def->stack ? jc_strdup(c.def->stack) : jc_sprintf("%s-%ld-%ld", c.def->name, snapshot, c.record);
+	c.tag = c.def->stack ? jc_strdup(c.def->stack) :
+		opts->tag ? jc_strdup(opts->tag) : jc_sprintf("%s-%ld-%ld", c.def->name, snapshot, c.record);
 	c.log_path = jc_sprintf("%s/%s-%ld-%ld.log", dir, c.def->name, snapshot, c.record);
 	c.junit_path = opts->junit_path ? jc_strdup(opts->junit_path) :
 		       jc_sprintf("%s/%s-%ld-%ld.xml", dir, c.def->name, snapshot, c.record);

@@ -183,9 +183,11 @@ typedef struct jc_stage_options {
 	const char *approved_by;      /* an approval given now (recorded), or NULL */
 	const char *approval_reason;
 	const jc_logger *logger;
+	const char *tag;              /* the fresh stack's tag (a Jenkins job passes one it can
+				       * tear down on abort); NULL: <stage>-<N>-<record> */
 } jc_stage_options;
 
-#define JC_STAGE_OPTIONS_INIT { JC_STAGE_OPTIONS_VERSION, NULL, NULL, 0, NULL, false, NULL, NULL, NULL }
+#define JC_STAGE_OPTIONS_INIT { JC_STAGE_OPTIONS_VERSION, NULL, NULL, 0, NULL, false, NULL, NULL, NULL, NULL }
 
 typedef struct jc_stage_outcome {
 	long record;                  /* the stage record (jc_pipeline_history) */
