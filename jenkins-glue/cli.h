@@ -140,5 +140,8 @@ int cmd_kv_list(struct cli *cli, int argc, char **argv);
 int cmd_history(struct cli *cli, int argc, char **argv);
 int cmd_report(struct cli *cli, int argc, char **argv);
 int cmd_approve(struct cli *cli, int argc, char **argv);
+int cmd_stage(struct cli *cli, int argc, char **argv);
+int cmd_promote(struct cli *cli, int argc, char **argv);
+int cmd_pipeline_run(struct cli *cli, int argc, char **argv);
 
 #endif

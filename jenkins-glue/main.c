@@ -60,6 +60,9 @@ const struct cli_command cli_commands[] = {
 	{ NULL, "history", cmd_history, "every stage a snapshot or a pipeline run went through" },
 	{ NULL, "report", cmd_report, "a static HTML report of a pipeline run or a snapshot" },
 	{ NULL, "approve", cmd_approve, "record an approval of a snapshot for a stage (production)" },
+	{ NULL, "stage", cmd_stage, "run one pipeline stage for a snapshot; the verdict is the exit status" },
+	{ NULL, "promote", cmd_promote, "move a snapshot pointer once the pipeline allows it" },
+	{ "pipeline", "run", cmd_pipeline_run, "every stage in order for a snapshot, with a report" },
 
 	{ NULL, NULL, NULL, NULL },
 };

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <unistd.h>
 
 #include "jcicd/pipeline.h"
@@ -331,12 +332,10 @@ static char *dir_of(const char *path)
 		d = jc_strdup(".");
 	else
 		d = slash == path ? jc_strdup("/") : jc_strndup(path, (size_t)(slash - path));
-	if (d[0] != '/') {
-		char *cwd = getcwd(NULL, 0);
-		char *abs = cwd ? jc_path_join(cwd, d) : jc_strdup(d);
-		free(cwd);
+	char *abs = realpath(d, NULL);
+	if (abs) {
 		free(d);
-		d = abs;
+		return abs;
 	}
 	return d;
 }

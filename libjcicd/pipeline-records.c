@@ -164,7 +164,8 @@ int jc_precords_passed(jc_store *s, long snapshot, const char *stage, bool *out,
 {
 	sqlite3_stmt *st;
 	int rc = jc_store_prepare(s, &st,
-				  "SELECT 1 FROM stage_runs WHERE snapshot = ? AND stage = ? AND verdict = 'passed' LIMIT 1",
+				  "SELECT 1 FROM stage_runs WHERE snapshot = ? AND stage = ? AND verdict IN ('passed', 'skipped')"
+				  " LIMIT 1",
 				  err);
 	if (rc < 0)
 		return rc;

@@ -44,7 +44,7 @@ static const char style[] =
 	".badge.passed{background:#1a7f37}.badge.failed{background:#cf222e}.badge.error{background:#9a6700}"
 	".badge.running,.badge.skipped{background:#888}"
 	"pre{background:#f6f8fa;padding:.8em;overflow:auto;max-height:30em;font-size:12px}"
-	".meta{color:#666}.add{color:#1a7f37}.del{color:#cf222e}";
+	".meta{color:#666}.add{color:#1a7f37}.del{color:#cf222e}#measurements td{white-space:nowrap}";
 
 static jc_verdict overall(const jc_stage_records *rs)
 {

@@ -5,5 +5,6 @@ libjcicd_libjcicd_core_la_SOURCES += \
 	libjcicd/pipeline-records.c \
 	libjcicd/pipeline-tests.c \
 	libjcicd/junit.c \
-	libjcicd/report.c
+	libjcicd/report.c \
+	libjcicd/pipeline-stage.c
 jcicdinclude_HEADERS += libjcicd/include/jcicd/pipeline.h

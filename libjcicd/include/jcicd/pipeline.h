@@ -170,6 +170,73 @@ JC_EXTERN int jc_pipeline_last_good(long *out, jc_store *store, const jc_pipelin
 JC_EXTERN int jc_pipeline_approve(jc_store *store, long snapshot, const char *stage,
 				  const char *who, const char *why, jc_error *err);
 
+/* ---- running stages ---- */
+
+#define JC_STAGE_OPTIONS_VERSION 1
+typedef struct jc_stage_options {
+	unsigned version;
+	const jc_config *config;      /* kv, snapshots, clouds sections; may be NULL */
+	const char *state_dir;        /* NULL: the default state directory */
+	long run_id;                  /* the pipeline run the stage belongs to; 0: on its own */
+	const char *junit_path;       /* NULL: <state>/pipeline/<stage>-<N>-<id>.xml */
+	bool keep_on_failure;         /* keep a failed fresh stack (also a stage setting) */
+	const char *approved_by;      /* an approval given now (recorded), or NULL */
+	const char *approval_reason;
+	const jc_logger *logger;
+	const char *tag;              /* the fresh stack's tag (a Jenkins job passes one it can
+				       * tear down on abort); NULL: <stage>-<N>-<record> */
+} jc_stage_options;
+
+#define JC_STAGE_OPTIONS_INIT { JC_STAGE_OPTIONS_VERSION, NULL, NULL, 0, NULL, false, NULL, NULL, NULL, NULL }
+
+typedef struct jc_stage_outcome {
+	long record;                  /* the stage record (jc_pipeline_history) */
+	jc_verdict verdict;
+	long from_snapshot;           /* upgrade: where it started */
+	char tag[64];                 /* the stack used */
+	char message[512];            /* why, in one line */
+	char junit_path[512];
+	char log_path[512];
+} jc_stage_outcome;
+
+/*
+ * Runs one stage of the pipeline for a snapshot, records it, and writes its
+ * JUnit file.  Returns 0 when the stage reached a verdict (passed, failed,
+ * skipped: see out->verdict), or an error when it could not judge (bad
+ * input, a service down, earlier stages not passed, no approval); the
+ * record then says "error" when one was made.
+ *
+ * acceptance:    a fresh stack converged to the snapshot, tested, torn down.
+ * nonfunctional: a fresh stack converged to the snapshot, measured against
+ *                the baseline of the last good snapshot, torn down.
+ * upgrade:       a fresh stack at the last good snapshot, rolled out to this
+ *                one in waves, tested, torn down (skipped when there is no
+ *                earlier good snapshot).
+ * rollout:       the long-lived stack (created if missing) rolled out to the
+ *                snapshot in health-gated waves, then tested.
+ * A stage with `promote: POINTER` moves that snapshot pointer when it passes.
+ */
+JC_EXTERN int jc_stage_run(jc_stage_outcome *out, const jc_pipeline *pipeline, const char *stage,
+			   long snapshot, const jc_stage_options *opts, jc_error *err);
+
+/*
+ * Runs every stage in order for a snapshot, stopping at the first that
+ * does not pass.  *run_id gets the run's id (for jc_pipeline_history and
+ * the report); *verdict the run's.  Same return convention as jc_stage_run.
+ */
+JC_EXTERN int jc_pipeline_run(long *run_id, jc_verdict *verdict, const jc_pipeline *pipeline,
+			      long snapshot, const jc_stage_options *opts, jc_error *err);
+
+/*
+ * Moves a snapshot pointer after checking the pipeline allows it: the stage
+ * that promotes to `pointer` and every stage before it passed for the
+ * snapshot.  who/why are recorded with the promotion.
+ */
+JC_EXTERN int jc_pipeline_promote(const jc_pipeline *pipeline, const jc_config *config,
+				  const char *state_dir, long snapshot, const char *pointer,
+				  const char *who, const char *why, const jc_logger *logger,
+				  jc_error *err);
+
 /* ---- outputs ---- */
 
 /* Writes a JUnit XML file for one stage record (libxml2). */
