@@ -95,7 +95,7 @@ char *jc_error_format(const jc_error *err, char *buf, unsigned long size)
 	return buf;
 }
 
-static void set_message(jc_error *err, const char *fmt, va_list ap)
+JC_PRINTF(2, 0) static void set_message(jc_error *err, const char *fmt, va_list ap)
 {
 	vsnprintf(err->message, sizeof(err->message), fmt, ap);
 	jc_redact(err->message, sizeof(err->message));
