@@ -15,6 +15,7 @@
 /* kv, orchestrate, agent */
 
 /* jobs */
+#include "jcicd/jobs.h"
 
 /* build */
 

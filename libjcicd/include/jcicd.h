@@ -20,6 +20,7 @@
 /* kv, orchestrate, agent */
 
 /* jobs */
+#include "jcicd/jobs.h"
 
 /* build */
 

@@ -1,0 +1,1286 @@
+/* jobs-def.c - job definition files: templates with {variables}, projects
+ * that instantiate them (lists expand, like Jenkins Job Builder), concrete
+ * jobs and defaults, parsed into the job model with file:line:col errors. */
+#include "common.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jcicd/config.h"
+#include "jcicd/yaml.h"
+#include "jobs-internal.h"
+
+#define MAX_INCLUDE_DEPTH 8
+#define MAX_JOBS_PER_TEMPLATE 100000
+
+static const char *const file_keys[] = {
+	"set", "jenkins", "include", "defaults", "templates", "jobs", "projects",
+};
+static const char *const jenkins_keys[] = { "url", "user", "token-file" };
+/* what a job (and defaults) may say */
+static const char *const job_keys[] = {
+	"description", "node", "disabled", "concurrent", "block-downstream", "block-upstream",
+	"keep-builds", "timer", "parameters", "shell", "junit", "timeout", "timeout-action",
+	"timestamps", "downstream", "on-abort",
+};
+/* a template adds its job name pattern and default variable values */
+static const char *const template_keys[] = {
+	"name", "vars", "description", "node", "disabled", "concurrent", "block-downstream",
+	"block-upstream", "keep-builds", "timer", "parameters", "shell", "junit", "timeout",
+	"timeout-action", "timestamps", "downstream", "on-abort",
+};
+static const char *const param_keys[] = { "description", "default", "type", "trim" };
+static const char *const junit_keys[] = { "results", "allow-empty", "keep-long-stdio" };
+static const char *const downstream_keys[] = {
+	"job", "when", "current-parameters", "parameters", "property-file", "fail-on-missing",
+	"trigger-without-parameters",
+};
+
+/* ---- variables */
+
+struct var {
+	const char *name;
+	const jc_yaml_node *value;   /* a scalar or a sequence of scalars */
+	const char *text;            /* the value chosen for this job */
+};
+
+struct vars {
+	struct var *v;
+	size_t n, cap;
+};
+
+static void vars_set(struct vars *vs, const char *name, const jc_yaml_node *value, const char *text)
+{
+	for (size_t i = 0; i < vs->n; i++) {
+		if (strcmp(vs->v[i].name, name) == 0)
+			return;   /* the first setter (highest precedence) wins */
+	}
+	if (vs->n == vs->cap) {
+		vs->cap = vs->cap ? vs->cap * 2 : 16;
+		vs->v = jc_realloc(vs->v, vs->cap * sizeof(*vs->v));
+	}
+	vs->v[vs->n].name = name;
+	vs->v[vs->n].value = value;
+	vs->v[vs->n].text = text;
+	vs->n++;
+}
+
+static const struct var *vars_get(const struct vars *vs, const char *name, size_t len)
+{
+	for (size_t i = 0; i < vs->n; i++)
+		if (strlen(vs->v[i].name) == len && strncmp(vs->v[i].name, name, len) == 0)
+			return &vs->v[i];
+	return NULL;
+}
+
+static bool is_ident(char c)
+{
+	return isalnum((unsigned char)c) || c == '_' || c == '-';
+}
+
+static int undefined_var(const struct vars *vs, const jc_yaml_node *where, const char *what,
+			 const char *name_start, size_t len, jc_error *err)
+{
+	char *name = jc_strndup(name_start, len);
+	const char **names = jc_calloc(vs->n + 1, sizeof(*names));
+	jc_buf known = JC_BUF_INIT;
+	const char *hint;
+	int rc;
+	for (size_t i = 0; i < vs->n; i++) {
+		names[i] = vs->v[i].name;
+		jc_buf_printf(&known, "%s%s", i ? ", " : "", vs->v[i].name);
+	}
+	hint = jc_str_suggest(name, names, vs->n);
+	if (hint)
+		rc = jc_yaml_error_at(err, where, JC_EINVALID, "%s uses {%s}, which is not defined; did you mean {%s}?",
+				      what, name, hint);
+	else
+		rc = jc_yaml_error_at(err, where, JC_EINVALID,
+				      "%s uses {%s}, which is not defined (defined: %s; write {{ and }} for "
+				      "literal braces)", what, name, jc_buf_cstr(&known));
+	free(name);
+	free(names);
+	jc_buf_free(&known);
+	return rc;
+}
+
+/*
+ * text with {variables} replaced; errors point at `where`.  "{{" and "}}"
+ * stand for braces; "${...}" is left to the shell.
+ */
+static int subst_text(const struct vars *vs, const char *s, const jc_yaml_node *where, const char *what,
+		      char **out, jc_error *err)
+{
+	jc_buf b = JC_BUF_INIT;
+
+	*out = NULL;
+	for (const char *p = s; *p; p++) {
+		if (p[0] == '{' && p[1] == '{') {
+			jc_buf_putc(&b, '{');
+			p++;
+		} else if (p[0] == '}' && p[1] == '}') {
+			jc_buf_putc(&b, '}');
+			p++;
+		} else if (p[0] == '$' && p[1] == '{') {
+			const char *close = strchr(p + 2, '}');
+			size_t len = close ? (size_t)(close - p) + 1 : strlen(p);
+			jc_buf_add(&b, p, len);
+			p += len - 1;
+		} else if (p[0] == '{' && is_ident(p[1])) {
+			const char *q = p + 1;
+			while (is_ident(*q))
+				q++;
+			if (*q != '}') {
+				jc_buf_putc(&b, '{');
+				continue;
+			}
+			const struct var *v = vars_get(vs, p + 1, (size_t)(q - p - 1));
+			if (!v) {
+				int rc = undefined_var(vs, where, what, p + 1, (size_t)(q - p - 1), err);
+				jc_buf_free(&b);
+				return rc;
+			}
+			jc_buf_puts(&b, v->text);
+			p = q;
+		} else {
+			jc_buf_putc(&b, *p);
+		}
+	}
+	*out = jc_buf_detach(&b);
+	if (!*out)
+		*out = jc_strdup("");
+	return 0;
+}
+
+/* The text of a scalar, with {variables} replaced when there are vars
+ * (templates); concrete jobs take their text as it is. */
+static int subst(const struct vars *vs, const jc_yaml_node *node, const char *what, char **out,
+		 jc_error *err)
+{
+	*out = NULL;
+	if (jc_yaml_type_of(node) != JC_YAML_SCALAR && jc_yaml_type_of(node) != JC_YAML_NULL)
+		return jc_yaml_error_at(err, node, JC_EINVALID, "%s must be a string, not %s", what,
+					jc_yaml_type_name(jc_yaml_type_of(node)));
+	if (!vs) {
+		*out = jc_strdup(jc_yaml_scalar(node));
+		return 0;
+	}
+	return subst_text(vs, jc_yaml_scalar(node), node, what, out, err);
+}
+
+/* ---- typed values (after substitution) */
+
+static bool word_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "true", "yes", "on" };
+	static const char *const no[] = { "false", "no", "off" };
+	for (size_t i = 0; i < JC_ARRAY_LEN(yes); i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = true;
+			return true;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = false;
+			return true;
+		}
+	}
+	return false;
+}
+
+struct ctx {
+	const struct vars *vars;        /* NULL for concrete jobs */
+	const jc_yaml_node *body;
+	const jc_yaml_node *defaults;   /* may be NULL */
+	jc_error *err;
+};
+
+/* A field of the job, else of the defaults. */
+static const jc_yaml_node *field(const struct ctx *c, const char *key)
+{
+	const jc_yaml_node *n = jc_yaml_get(c->body, key);
+	if (!n && c->defaults)
+		n = jc_yaml_get(c->defaults, key);
+	return n;
+}
+
+static int get_str(const struct ctx *c, const char *key, char **out)
+{
+	const jc_yaml_node *n = field(c, key);
+	*out = NULL;
+	if (!n)
+		return 0;
+	return subst(c->vars, n, key, out, c->err);
+}
+
+static int get_bool(const struct ctx *c, const jc_yaml_node *n, const char *key, bool *out)
+{
+	char *s;
+	int rc = subst(c->vars, n, key, &s, c->err);
+	if (rc < 0)
+		return rc;
+	if (!word_bool(s, out))
+		rc = jc_yaml_error_at(c->err, n, JC_EINVALID, "%s must be true or false, not \"%s\"", key, s);
+	free(s);
+	return rc;
+}
+
+static int field_bool(const struct ctx *c, const char *key, bool *out)
+{
+	const jc_yaml_node *n = field(c, key);
+	return n ? get_bool(c, n, key, out) : 0;
+}
+
+/* A timeout in whole minutes: "90m", "4h", "1d" (a bare number is
+ * ambiguous: Jenkins counts minutes, jcicd durations seconds). */
+static int get_minutes(const struct ctx *c, const jc_yaml_node *n, const char *key, long *out)
+{
+	char *s;
+	long long ms;
+	long bare;
+	int rc = subst(c->vars, n, key, &s, c->err);
+	if (rc < 0)
+		return rc;
+	if (jc_parse_long(s, &bare))
+		rc = jc_yaml_error_at(c->err, n, JC_EINVALID,
+				      "%s needs a unit: \"%sm\" for minutes or \"%sh\" for hours", key, s, s);
+	else if (!jc_parse_duration_ms(s, &ms) || ms <= 0)
+		rc = jc_yaml_error_at(c->err, n, JC_EINVALID,
+				      "%s must be a duration such as 90m or 4h, not \"%s\"", key, s);
+	else if (ms % 60000 != 0)
+		rc = jc_yaml_error_at(c->err, n, JC_EINVALID,
+				      "%s must be whole minutes (Jenkins counts minutes), not \"%s\"", key, s);
+	else if (ms / 60000 > 100L * 24 * 60)
+		rc = jc_yaml_error_at(c->err, n, JC_EINVALID, "%s of \"%s\" is more than 100 days", key, s);
+	else
+		*out = (long)(ms / 60000);
+	free(s);
+	return rc;
+}
+
+/* Jenkins refuses these in item names; '/' separates folders. */
+static int check_job_name(const jc_yaml_node *where, const char *name, jc_error *err)
+{
+	const char *seg = name;
+	if (!*name)
+		return jc_yaml_error_at(err, where, JC_EINVALID, "a job name must not be empty");
+	for (const char *p = name;; p++) {
+		if (*p == '/' || !*p) {
+			size_t len = (size_t)(p - seg);
+			if (len == 0 || (len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' && seg[1] == '.'))
+				return jc_yaml_error_at(err, where, JC_EINVALID,
+							"job name \"%s\" has an empty or dot folder part", name);
+			if (seg[0] == ' ' || seg[len - 1] == ' ')
+				return jc_yaml_error_at(err, where, JC_EINVALID,
+							"job name \"%s\" starts or ends with a space", name);
+			if (!*p)
+				break;
+			seg = p + 1;
+			continue;
+		}
+		if (strchr("\\?*%!@#$^&|<>[]:;\"'", *p) || (unsigned char)*p < 0x20)
+			return jc_yaml_error_at(err, where, JC_EINVALID,
+						"job name \"%s\" contains '%c', which Jenkins does not allow",
+						name, *p);
+	}
+	return 0;
+}
+
+static int check_cron(const jc_yaml_node *where, const char *spec, jc_error *err)
+{
+	const char *line = spec;
+	int lines = 0;
+	while (*line) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		char *l = jc_strndup(line, len);
+		char *p = l;
+		int fields = 0;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p && *p != '#') {
+			lines++;
+			if (*p != '@') {
+				bool in = false;
+				for (; *p; p++) {
+					if (*p == ' ' || *p == '\t')
+						in = false;
+					else if (!in) {
+						in = true;
+						fields++;
+					}
+				}
+				if (fields != 5) {
+					int rc = jc_yaml_error_at(err, where, JC_EINVALID,
+								  "timer \"%s\" must have 5 fields (minute hour "
+								  "day month weekday) or be @hourly, @daily, ...", l);
+					free(l);
+					return rc;
+				}
+			}
+		}
+		free(l);
+		line += len;
+		if (*line == '\n')
+			line++;
+	}
+	if (!lines)
+		return jc_yaml_error_at(err, where, JC_EINVALID, "timer is empty");
+	return 0;
+}
+
+/* ---- the parts of a job */
+
+static int parse_params(const struct ctx *c, const jc_yaml_node *n, jc_job *job)
+{
+	int rc = jc_yaml_expect(n, JC_YAML_MAPPING, "parameters (NAME: description, or NAME: {default: ...})",
+				c->err);
+	if (rc < 0)
+		return rc;
+	job->n_params = jc_yaml_size(n);
+	job->params = jc_calloc(job->n_params ? job->n_params : 1, sizeof(*job->params));
+	for (size_t i = 0; i < job->n_params; i++) {
+		const jc_yaml_node *k = jc_yaml_key(n, i), *v = jc_yaml_value(n, i), *x;
+		jc_job_param *p = &job->params[i];
+		struct ctx pc = *c;
+		if ((rc = subst(c->vars, k, "parameter name", &p->name, c->err)) < 0)
+			return rc;
+		for (const char *q = p->name; *q; q++)
+			if (!is_ident(*q) || *q == '-')
+				return jc_yaml_error_at(c->err, k, JC_EINVALID,
+							"parameter name \"%s\" must be letters, digits and _ "
+							"(it becomes an environment variable)", p->name);
+		if (!*p->name)
+			return jc_yaml_error_at(c->err, k, JC_EINVALID, "a parameter name must not be empty");
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(job->params[j].name, p->name) == 0)
+				return jc_yaml_error_at(c->err, k, JC_EINVALID, "parameter %s is defined twice",
+							p->name);
+		if (jc_yaml_type_of(v) != JC_YAML_MAPPING) {
+			if ((rc = subst(c->vars, v, "a parameter's description", &p->description, c->err)) < 0)
+				return rc;
+			p->default_value = jc_strdup("");
+			continue;
+		}
+		if ((rc = jc_yaml_check_keys(v, param_keys, JC_ARRAY_LEN(param_keys), "a parameter", c->err)) < 0)
+			return rc;
+		pc.body = v;
+		pc.defaults = NULL;
+		if ((x = jc_yaml_get(v, "type")) != NULL) {
+			char *t;
+			if ((rc = subst(c->vars, x, "type", &t, c->err)) < 0)
+				return rc;
+			if (strcmp(t, "bool") == 0 || strcmp(t, "boolean") == 0)
+				p->is_bool = true;
+			else if (strcmp(t, "string") != 0) {
+				rc = jc_yaml_error_at(c->err, x, JC_EINVALID,
+						      "parameter type must be string or bool, not \"%s\"", t);
+				free(t);
+				return rc;
+			}
+			free(t);
+		}
+		if ((rc = get_str(&pc, "description", &p->description)) < 0 ||
+		    (rc = get_str(&pc, "default", &p->default_value)) < 0 ||
+		    (rc = field_bool(&pc, "trim", &p->trim)) < 0)
+			return rc;
+		if (!p->default_value)
+			p->default_value = jc_strdup(p->is_bool ? "false" : "");
+		if (p->is_bool) {
+			bool b;
+			if (!word_bool(p->default_value, &b))
+				return jc_yaml_error_at(c->err, jc_yaml_get(v, "default"), JC_EINVALID,
+							"the default of bool parameter %s must be true or false",
+							p->name);
+			free(p->default_value);
+			p->default_value = jc_strdup(b ? "true" : "false");
+		}
+	}
+	return 0;
+}
+
+static int parse_junit(const struct ctx *c, const jc_yaml_node *n, jc_job *job)
+{
+	struct ctx jc = *c;
+	int rc;
+	job->junit_keep_long_stdio = true;
+	if (jc_yaml_type_of(n) != JC_YAML_MAPPING)
+		rc = subst(c->vars, n, "junit", &job->junit, c->err);
+	else {
+		if ((rc = jc_yaml_check_keys(n, junit_keys, JC_ARRAY_LEN(junit_keys), "junit", c->err)) < 0)
+			return rc;
+		jc.body = n;
+		jc.defaults = NULL;
+		if ((rc = get_str(&jc, "results", &job->junit)) < 0 ||
+		    (rc = field_bool(&jc, "allow-empty", &job->junit_allow_empty)) < 0 ||
+		    (rc = field_bool(&jc, "keep-long-stdio", &job->junit_keep_long_stdio)) < 0)
+			return rc;
+		if (!job->junit)
+			return jc_yaml_error_at(c->err, n, JC_EINVALID, "junit needs results: the report files");
+	}
+	if (rc == 0 && job->junit && !*job->junit)
+		return jc_yaml_error_at(c->err, n, JC_EINVALID, "junit results must not be empty");
+	return rc;
+}
+
+static const char *condition_of(const char *when)
+{
+	static const char *const words[][2] = {
+		{ "success", "SUCCESS" },
+		{ "unstable", "UNSTABLE" },
+		{ "unstable-or-better", "UNSTABLE_OR_BETTER" },
+		{ "unstable-or-worse", "UNSTABLE_OR_WORSE" },
+		{ "failed", "FAILED" },
+		{ "failed-or-better", "FAILED_OR_BETTER" },
+		{ "always", "ALWAYS" },
+	};
+	char w[32];
+	size_t i;
+	for (i = 0; when[i] && i < sizeof(w) - 1; i++)
+		w[i] = when[i] == '_' ? '-' : (char)tolower((unsigned char)when[i]);
+	w[i] = '\0';
+	for (i = 0; i < JC_ARRAY_LEN(words); i++)
+		if (strcmp(w, words[i][0]) == 0)
+			return words[i][1];
+	return NULL;
+}
+
+static int parse_downstream_one(const struct ctx *c, const jc_yaml_node *n, jc_job_downstream *d)
+{
+	struct ctx dc = *c;
+	const jc_yaml_node *x;
+	char *s;
+	int rc;
+
+	if ((rc = jc_yaml_expect(n, JC_YAML_MAPPING, "a downstream trigger", c->err)) < 0 ||
+	    (rc = jc_yaml_check_keys(n, downstream_keys, JC_ARRAY_LEN(downstream_keys),
+				     "a downstream trigger", c->err)) < 0)
+		return rc;
+	dc.body = n;
+	dc.defaults = NULL;
+	x = jc_yaml_get(n, "job");
+	if (!x)
+		return jc_yaml_error_at(c->err, n, JC_EINVALID, "a downstream trigger needs job: the job(s) to start");
+	for (size_t i = 0; i < (jc_yaml_type_of(x) == JC_YAML_SEQUENCE ? jc_yaml_size(x) : 1); i++) {
+		const jc_yaml_node *item = jc_yaml_type_of(x) == JC_YAML_SEQUENCE ? jc_yaml_item(x, i) : x;
+		if ((rc = subst(c->vars, item, "downstream job", &s, c->err)) < 0)
+			return rc;
+		/* in a template, a job that comes out empty drops out, so that one
+		 * template can also make the last job of a chain (next: "") */
+		if (!*s && c->vars) {
+			free(s);
+			continue;
+		}
+		jc_strv_push_owned(&d->jobs, s);
+		if ((rc = check_job_name(item, s, c->err)) < 0)
+			return rc;
+	}
+	if (d->jobs.n == 0 && !c->vars)
+		return jc_yaml_error_at(c->err, x, JC_EINVALID, "downstream job list is empty");
+	d->condition = "SUCCESS";
+	if ((x = jc_yaml_get(n, "when")) != NULL) {
+		if ((rc = subst(c->vars, x, "when", &s, c->err)) < 0)
+			return rc;
+		d->condition = condition_of(s);
+		if (!d->condition)
+			rc = jc_yaml_error_at(c->err, x, JC_EINVALID,
+					      "when must be success, unstable, unstable-or-better, "
+					      "unstable-or-worse, failed, failed-or-better or always, not \"%s\"", s);
+		free(s);
+		if (rc < 0)
+			return rc;
+	}
+	if ((x = jc_yaml_get(n, "parameters")) != NULL) {
+		jc_buf b = JC_BUF_INIT;
+		if ((rc = jc_yaml_expect(x, JC_YAML_MAPPING, "downstream parameters (NAME: value)", c->err)) < 0)
+			return rc;
+		for (size_t i = 0; i < jc_yaml_size(x); i++) {
+			char *k, *v;
+			if ((rc = subst(c->vars, jc_yaml_key(x, i), "parameter name", &k, c->err)) < 0) {
+				jc_buf_free(&b);
+				return rc;
+			}
+			if ((rc = subst(c->vars, jc_yaml_value(x, i), "parameter value", &v, c->err)) < 0) {
+				free(k);
+				jc_buf_free(&b);
+				return rc;
+			}
+			if (strchr(v, '\n'))
+				rc = jc_yaml_error_at(c->err, jc_yaml_value(x, i), JC_EINVALID,
+						      "downstream parameter %s must be one line", k);
+			jc_buf_printf(&b, "%s=%s\n", k, v);
+			free(k);
+			free(v);
+			if (rc < 0) {
+				jc_buf_free(&b);
+				return rc;
+			}
+		}
+		d->predefined = jc_buf_detach(&b);
+	}
+	if ((rc = get_str(&dc, "property-file", &d->property_file)) < 0)
+		return rc;
+	d->fail_on_missing = true;
+	if ((rc = field_bool(&dc, "fail-on-missing", &d->fail_on_missing)) < 0 ||
+	    (rc = field_bool(&dc, "current-parameters", &d->current)) < 0 ||
+	    (rc = field_bool(&dc, "trigger-without-parameters", &d->without_params)) < 0)
+		return rc;
+	if (jc_yaml_get(n, "fail-on-missing") && !d->property_file)
+		return jc_yaml_error_at(c->err, jc_yaml_get(n, "fail-on-missing"), JC_EINVALID,
+					"fail-on-missing only means something with property-file");
+	return 0;
+}
+
+static int parse_downstream(const struct ctx *c, const jc_yaml_node *n, jc_job *job)
+{
+	int rc = jc_yaml_expect(n, JC_YAML_SEQUENCE, "downstream (a list of triggers)", c->err);
+	if (rc < 0)
+		return rc;
+	job->n_downstream = jc_yaml_size(n);
+	job->downstream = jc_calloc(job->n_downstream ? job->n_downstream : 1, sizeof(*job->downstream));
+	for (size_t i = 0; i < job->n_downstream; i++)
+		if ((rc = parse_downstream_one(c, jc_yaml_item(n, i), &job->downstream[i])) < 0)
+			return rc;
+	/* triggers left without a job (see above) are no triggers */
+	size_t kept = 0;
+	for (size_t i = 0; i < job->n_downstream; i++) {
+		if (job->downstream[i].jobs.n)
+			job->downstream[kept++] = job->downstream[i];
+		else {
+			free(job->downstream[i].predefined);
+			free(job->downstream[i].property_file);
+		}
+	}
+	job->n_downstream = kept;
+	return 0;
+}
+
+/* Everything but the name, from the body (and the defaults). */
+static int parse_job_body(const struct ctx *c, jc_job *job)
+{
+	const jc_yaml_node *n;
+	char *s = NULL;
+	bool b;
+	int rc;
+
+	job->disabled = -1;
+	job->keep_builds = -1;
+	if ((rc = get_str(c, "description", &job->description)) < 0 ||
+	    (rc = get_str(c, "node", &job->node)) < 0 ||
+	    (rc = field_bool(c, "concurrent", &job->concurrent)) < 0 ||
+	    (rc = field_bool(c, "block-downstream", &job->block_downstream)) < 0 ||
+	    (rc = field_bool(c, "block-upstream", &job->block_upstream)) < 0 ||
+	    (rc = field_bool(c, "timestamps", &job->timestamps)) < 0 ||
+	    (rc = get_str(c, "on-abort", &job->on_abort)) < 0)
+		return rc;
+	if (job->node && !*job->node) {
+		free(job->node);
+		job->node = NULL;
+	}
+	if ((n = field(c, "disabled")) != NULL) {
+		if ((rc = get_bool(c, n, "disabled", &b)) < 0)
+			return rc;
+		job->disabled = b;
+	}
+	if ((n = field(c, "keep-builds")) != NULL) {
+		if ((rc = subst(c->vars, n, "keep-builds", &s, c->err)) < 0)
+			return rc;
+		if (!jc_parse_long(s, &job->keep_builds) || job->keep_builds < 1 || job->keep_builds > 1000000)
+			rc = jc_yaml_error_at(c->err, n, JC_EINVALID,
+					      "keep-builds must be a whole number of builds from 1, not \"%s\"", s);
+		free(s);
+		if (rc < 0)
+			return rc;
+	}
+	if ((n = field(c, "timer")) != NULL) {
+		if ((rc = subst(c->vars, n, "timer", &job->timer, c->err)) < 0 ||
+		    (rc = check_cron(n, job->timer, c->err)) < 0)
+			return rc;
+	}
+	if ((n = field(c, "parameters")) != NULL && (rc = parse_params(c, n, job)) < 0)
+		return rc;
+	if ((n = field(c, "shell")) != NULL) {
+		if (jc_yaml_type_of(n) == JC_YAML_SEQUENCE) {
+			for (size_t i = 0; i < jc_yaml_size(n); i++) {
+				if ((rc = subst(c->vars, jc_yaml_item(n, i), "shell", &s, c->err)) < 0)
+					return rc;
+				jc_strv_push_owned(&job->shell, s);
+			}
+		} else {
+			if ((rc = subst(c->vars, n, "shell", &s, c->err)) < 0)
+				return rc;
+			jc_strv_push_owned(&job->shell, s);
+		}
+	}
+	if ((n = field(c, "junit")) != NULL && (rc = parse_junit(c, n, job)) < 0)
+		return rc;
+	if ((n = field(c, "timeout")) != NULL && (rc = get_minutes(c, n, "timeout", &job->timeout_minutes)) < 0)
+		return rc;
+	if ((n = field(c, "timeout-action")) != NULL) {
+		if ((rc = subst(c->vars, n, "timeout-action", &s, c->err)) < 0)
+			return rc;
+		if (strcmp(s, "fail") == 0)
+			job->timeout_fail = true;
+		else if (strcmp(s, "abort") != 0)
+			rc = jc_yaml_error_at(c->err, n, JC_EINVALID,
+					      "timeout-action must be abort (the build ends ABORTED and on-abort "
+					      "runs) or fail, not \"%s\"", s);
+		free(s);
+		if (rc < 0)
+			return rc;
+		if (!field(c, "timeout"))
+			return jc_yaml_error_at(c->err, n, JC_EINVALID, "timeout-action without a timeout");
+	}
+	if ((n = field(c, "downstream")) != NULL && (rc = parse_downstream(c, n, job)) < 0)
+		return rc;
+	return 0;
+}
+
+void jc_job_clear(jc_job *job)
+{
+	free(job->name);
+	free(job->description);
+	free(job->node);
+	free(job->timer);
+	for (size_t i = 0; i < job->n_params; i++) {
+		free(job->params[i].name);
+		free(job->params[i].description);
+		free(job->params[i].default_value);
+	}
+	free(job->params);
+	jc_strv_free(&job->shell);
+	free(job->junit);
+	for (size_t i = 0; i < job->n_downstream; i++) {
+		jc_strv_free(&job->downstream[i].jobs);
+		free(job->downstream[i].predefined);
+		free(job->downstream[i].property_file);
+	}
+	free(job->downstream);
+	free(job->on_abort);
+	free(job->file);
+	free(job->xml);
+	memset(job, 0, sizeof(*job));
+}
+
+/* ---- the loader */
+
+struct tmpl {
+	const char *key;
+	const jc_yaml_node *key_node;
+	const jc_yaml_node *body;
+};
+
+enum unit_kind { UNIT_JOB, UNIT_PROJECT };
+
+struct unit {
+	enum unit_kind kind;
+	const jc_yaml_node *key;    /* the job or project name */
+	const jc_yaml_node *body;
+};
+
+struct loader {
+	jc_jobs *set;
+	jc_yaml_doc **docs;
+	size_t n_docs;
+	jc_strv files;                 /* include stack, for cycles */
+	const jc_yaml_node *defaults;
+	struct tmpl *tmpls;
+	size_t n_tmpls, cap_tmpls;
+	struct unit *units;
+	size_t n_units, cap_units;
+	/* job names, open addressing, for duplicates and downstream checks */
+	size_t *slots;                 /* index + 1 into set->jobs; 0 empty */
+	size_t n_slots;
+	const jc_logger *logger;
+	jc_error *err;
+};
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static void slots_grow(struct loader *L)
+{
+	size_t n = L->n_slots ? L->n_slots * 2 : 256;
+	size_t *s = jc_calloc(n, sizeof(*s));
+	for (size_t i = 0; i < L->set->n; i++) {
+		size_t h = (size_t)(hash_str(L->set->jobs[i].name) & (n - 1));
+		while (s[h])
+			h = (h + 1) & (n - 1);
+		s[h] = i + 1;
+	}
+	free(L->slots);
+	L->slots = s;
+	L->n_slots = n;
+}
+
+static const jc_job *find_job(const struct loader *L, const char *name)
+{
+	if (!L->n_slots)
+		return NULL;
+	size_t h = (size_t)(hash_str(name) & (L->n_slots - 1));
+	while (L->slots[h]) {
+		const jc_job *j = &L->set->jobs[L->slots[h] - 1];
+		if (strcmp(j->name, name) == 0)
+			return j;
+		h = (h + 1) & (L->n_slots - 1);
+	}
+	return NULL;
+}
+
+/* Takes the job into the set (rendering its XML), or fails on a duplicate. */
+static int add_job(struct loader *L, jc_job *job, const jc_yaml_node *where)
+{
+	const jc_job *dup = find_job(L, job->name);
+	int rc;
+	if (dup) {
+		if (jc_str_eq(dup->file, jc_yaml_file(where)) && dup->line == jc_yaml_line(where) &&
+		    dup->column == jc_yaml_column(where))
+			rc = jc_yaml_error_at(L->err, where, JC_EINVALID,
+					      "job \"%s\" is made twice here: two combinations of the variables "
+					      "give the same name", job->name);
+		else
+			rc = jc_yaml_error_at(L->err, where, JC_EINVALID,
+					      "job \"%s\" is defined twice (first at %s:%d:%d)", job->name, dup->file,
+					      dup->line, dup->column);
+		jc_job_clear(job);
+		return rc;
+	}
+	job->file = jc_strdup(jc_yaml_file(where));
+	job->line = jc_yaml_line(where);
+	job->column = jc_yaml_column(where);
+	if ((rc = jc_job_render(job, L->set->set_name, L->err)) < 0) {
+		jc_job_clear(job);
+		return rc;
+	}
+	if (L->set->n == L->set->cap) {
+		L->set->cap = L->set->cap ? L->set->cap * 2 : 64;
+		L->set->jobs = jc_realloc(L->set->jobs, L->set->cap * sizeof(*L->set->jobs));
+	}
+	L->set->jobs[L->set->n++] = *job;
+	memset(job, 0, sizeof(*job));
+	if (L->set->n * 2 > L->n_slots)
+		slots_grow(L);
+	else {
+		size_t h = (size_t)(hash_str(L->set->jobs[L->set->n - 1].name) & (L->n_slots - 1));
+		while (L->slots[h])
+			h = (h + 1) & (L->n_slots - 1);
+		L->slots[h] = L->set->n;
+	}
+	return 0;
+}
+
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return jc_strdup(".");
+	return slash == path ? jc_strdup("/") : jc_strndup(path, (size_t)(slash - path));
+}
+
+static char *resolve(const char *path, const char *relative_to_file)
+{
+	char *dir, *p;
+	if (path[0] == '/')
+		return jc_strdup(path);
+	dir = dir_of(relative_to_file);
+	p = jc_path_join(dir, path);
+	free(dir);
+	return p;
+}
+
+static int load_file(struct loader *L, const char *path, const jc_yaml_node *from, bool main_file);
+
+static int collect_mapping(struct loader *L, const jc_yaml_node *map, const char *what, bool is_templates)
+{
+	int rc = jc_yaml_expect(map, JC_YAML_MAPPING, what, L->err);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < jc_yaml_size(map); i++) {
+		const jc_yaml_node *k = jc_yaml_key(map, i), *v = jc_yaml_value(map, i);
+		if (jc_yaml_type_of(k) != JC_YAML_SCALAR)
+			return jc_yaml_error_at(L->err, k, JC_EINVALID, "names in %s must be strings", what);
+		if (jc_yaml_type_of(v) != JC_YAML_MAPPING && jc_yaml_type_of(v) != JC_YAML_NULL)
+			return jc_yaml_error_at(L->err, v, JC_EINVALID, "%s \"%s\" must be a mapping, not %s",
+						is_templates ? "template" : "job", jc_yaml_scalar(k),
+						jc_yaml_type_name(jc_yaml_type_of(v)));
+		if (is_templates) {
+			for (size_t t = 0; t < L->n_tmpls; t++)
+				if (strcmp(L->tmpls[t].key, jc_yaml_scalar(k)) == 0)
+					return jc_yaml_error_at(L->err, k, JC_EINVALID,
+								"template \"%s\" is defined twice (first at %s:%d:%d)",
+								jc_yaml_scalar(k), jc_yaml_file(L->tmpls[t].key_node),
+								jc_yaml_line(L->tmpls[t].key_node),
+								jc_yaml_column(L->tmpls[t].key_node));
+			if (L->n_tmpls == L->cap_tmpls) {
+				L->cap_tmpls = L->cap_tmpls ? L->cap_tmpls * 2 : 16;
+				L->tmpls = jc_realloc(L->tmpls, L->cap_tmpls * sizeof(*L->tmpls));
+			}
+			L->tmpls[L->n_tmpls].key = jc_yaml_scalar(k);
+			L->tmpls[L->n_tmpls].key_node = k;
+			L->tmpls[L->n_tmpls].body = v;
+			L->n_tmpls++;
+		} else {
+			if (L->n_units == L->cap_units) {
+				L->cap_units = L->cap_units ? L->cap_units * 2 : 16;
+				L->units = jc_realloc(L->units, L->cap_units * sizeof(*L->units));
+			}
+			L->units[L->n_units].kind = strcmp(what, "projects") == 0 ? UNIT_PROJECT : UNIT_JOB;
+			L->units[L->n_units].key = k;
+			L->units[L->n_units].body = v;
+			L->n_units++;
+		}
+	}
+	return 0;
+}
+
+static int read_jenkins(struct loader *L, const jc_yaml_node *n)
+{
+	const jc_yaml_node *x;
+	const char *s;
+	int rc;
+	if ((rc = jc_yaml_expect(n, JC_YAML_MAPPING, "jenkins", L->err)) < 0 ||
+	    (rc = jc_yaml_check_keys(n, jenkins_keys, JC_ARRAY_LEN(jenkins_keys), "jenkins", L->err)) < 0)
+		return rc;
+	if ((x = jc_yaml_get(n, "url")) != NULL) {
+		if ((rc = jc_yaml_get_string(x, "jenkins.url", &s, L->err)) < 0)
+			return rc;
+		if (!jc_str_starts(s, "http://") && !jc_str_starts(s, "https://"))
+			return jc_yaml_error_at(L->err, x, JC_EINVALID, "jenkins.url must start with http:// or https://");
+		L->set->url = jc_strdup(s);
+	}
+	if ((x = jc_yaml_get(n, "user")) != NULL) {
+		if ((rc = jc_yaml_get_string(x, "jenkins.user", &s, L->err)) < 0)
+			return rc;
+		L->set->user = jc_strdup(s);
+	}
+	if ((x = jc_yaml_get(n, "token-file")) != NULL) {
+		if ((rc = jc_yaml_get_string(x, "jenkins.token-file", &s, L->err)) < 0)
+			return rc;
+		L->set->token_file = resolve(s, jc_yaml_file(x));
+	}
+	return 0;
+}
+
+static int check_set_name(const jc_yaml_node *where, const char *s, jc_error *err)
+{
+	if (!*s || strstr(s, "--"))
+		goto bad;
+	for (const char *p = s; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' && *p != '.')
+			goto bad;
+	return 0;
+bad:
+	return jc_yaml_error_at(err, where, JC_EINVALID,
+				"set must be letters, digits, '.', '_' and single '-', not \"%s\"", s);
+}
+
+/* Pass 1: a definition (a file, or the jobs section of jcicd.yaml). */
+static int collect(struct loader *L, const jc_yaml_node *root, bool main_file)
+{
+	const jc_yaml_node *n;
+	int rc;
+
+	if (jc_yaml_type_of(root) == JC_YAML_NULL)
+		return 0;
+	if ((rc = jc_yaml_expect(root, JC_YAML_MAPPING, "a job definition", L->err)) < 0 ||
+	    (rc = jc_yaml_check_keys(root, file_keys, JC_ARRAY_LEN(file_keys), "a job definition", L->err)) < 0)
+		return rc;
+	for (size_t i = 0; i < jc_yaml_size(root); i++) {
+		const char *key = jc_yaml_scalar(jc_yaml_key(root, i));
+		n = jc_yaml_value(root, i);
+		if (jc_yaml_type_of(n) == JC_YAML_NULL)
+			continue;
+		if (strcmp(key, "set") == 0 || strcmp(key, "jenkins") == 0) {
+			if (!main_file)
+				return jc_yaml_error_at(L->err, jc_yaml_key(root, i), JC_EINVALID,
+							"%s belongs in the main definition, not in an included file", key);
+			if (strcmp(key, "jenkins") == 0)
+				rc = read_jenkins(L, n);
+			else {
+				const char *s;
+				if ((rc = jc_yaml_get_string(n, "set", &s, L->err)) == 0 &&
+				    (rc = check_set_name(n, s, L->err)) == 0) {
+					free(L->set->set_name);
+					L->set->set_name = jc_strdup(s);
+				}
+			}
+		} else if (strcmp(key, "include") == 0) {
+			if (jc_yaml_type_of(n) == JC_YAML_SEQUENCE) {
+				for (size_t j = 0; j < jc_yaml_size(n) && rc == 0; j++) {
+					const char *p;
+					if ((rc = jc_yaml_get_string(jc_yaml_item(n, j), "include", &p, L->err)) == 0) {
+						char *full = resolve(p, jc_yaml_file(n));
+						rc = load_file(L, full, jc_yaml_item(n, j), false);
+						free(full);
+					}
+				}
+			} else {
+				const char *p;
+				if ((rc = jc_yaml_get_string(n, "include", &p, L->err)) == 0) {
+					char *full = resolve(p, jc_yaml_file(n));
+					rc = load_file(L, full, n, false);
+					free(full);
+				}
+			}
+		} else if (strcmp(key, "defaults") == 0) {
+			if (L->defaults)
+				return jc_yaml_error_at(L->err, n, JC_EINVALID, "defaults are given twice (first at %s:%d:%d)",
+							jc_yaml_file(L->defaults), jc_yaml_line(L->defaults),
+							jc_yaml_column(L->defaults));
+			if ((rc = jc_yaml_expect(n, JC_YAML_MAPPING, "defaults", L->err)) == 0)
+				rc = jc_yaml_check_keys(n, job_keys, JC_ARRAY_LEN(job_keys), "defaults", L->err);
+			L->defaults = n;
+		} else if (strcmp(key, "templates") == 0) {
+			rc = collect_mapping(L, n, "templates", true);
+		} else if (strcmp(key, "jobs") == 0) {
+			rc = collect_mapping(L, n, "jobs", false);
+		} else if (strcmp(key, "projects") == 0) {
+			rc = collect_mapping(L, n, "projects", false);
+		}
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int load_file(struct loader *L, const char *path, const jc_yaml_node *from, bool main_file)
+{
+	jc_yaml_doc *doc;
+	int rc;
+	if (L->files.n >= MAX_INCLUDE_DEPTH)
+		return jc_yaml_error_at(L->err, from, JC_EINVALID, "includes nest deeper than %d files",
+					MAX_INCLUDE_DEPTH);
+	if (jc_strv_contains(&L->files, path))
+		return jc_yaml_error_at(L->err, from, JC_EINVALID, "%s includes itself", path);
+	if ((rc = jc_yaml_load_file(&doc, path, L->err)) < 0) {
+		if (from && L->err && L->err->line == 0) {
+			/* the file itself is missing or unreadable: say where it was named */
+			char msg[JC_ERROR_MESSAGE_MAX];
+			jc_strlcpy(msg, L->err->message, sizeof(msg));
+			return jc_yaml_error_at(L->err, from, rc, "cannot include %s: %s", path, msg);
+		}
+		if (from)
+			jc_err_prefix(L->err, "(included from %s:%d:%d)", jc_yaml_file(from), jc_yaml_line(from),
+				      jc_yaml_column(from));
+		return rc;
+	}
+	L->docs = jc_realloc(L->docs, (L->n_docs + 1) * sizeof(*L->docs));
+	L->docs[L->n_docs++] = doc;
+	jc_strv_push(&L->files, path);
+	rc = collect(L, jc_yaml_root(doc), main_file);
+	free(L->files.v[--L->files.n]);
+	return rc;
+}
+
+/* Pass 2: concrete jobs. */
+static int make_job(struct loader *L, const struct unit *u)
+{
+	struct ctx c = { NULL, u->body, L->defaults, L->err };
+	jc_job job;
+	int rc;
+
+	memset(&job, 0, sizeof(job));
+	if (jc_yaml_type_of(u->body) == JC_YAML_MAPPING &&
+	    (rc = jc_yaml_check_keys(u->body, job_keys, JC_ARRAY_LEN(job_keys), "a job", L->err)) < 0)
+		return rc;
+	job.name = jc_strdup(jc_yaml_scalar(u->key));
+	if ((rc = check_job_name(u->key, job.name, L->err)) < 0 || (rc = parse_job_body(&c, &job)) < 0) {
+		jc_job_clear(&job);
+		return rc;
+	}
+	return add_job(L, &job, u->key);
+}
+
+static const struct tmpl *find_template(const struct loader *L, const char *key)
+{
+	for (size_t i = 0; i < L->n_tmpls; i++)
+		if (strcmp(L->tmpls[i].key, key) == 0)
+			return &L->tmpls[i];
+	return NULL;
+}
+
+static int template_missing(struct loader *L, const jc_yaml_node *where, const char *key)
+{
+	const char **names = jc_calloc(L->n_tmpls + 1, sizeof(*names));
+	for (size_t i = 0; i < L->n_tmpls; i++)
+		names[i] = L->tmpls[i].key;
+	const char *hint = jc_str_suggest(key, names, L->n_tmpls);
+	int rc = hint ? jc_yaml_error_at(L->err, where, JC_EINVALID,
+					 "no template \"%s\"; did you mean \"%s\"?", key, hint)
+		      : jc_yaml_error_at(L->err, where, JC_EINVALID, "no template \"%s\" is defined", key);
+	free(names);
+	return rc;
+}
+
+/* Adds name=value variables of a mapping (project keys, per-job values,
+ * template vars) below the ones already set. */
+static int add_vars(struct loader *L, struct vars *vs, const jc_yaml_node *map, const char *skip)
+{
+	for (size_t i = 0; i < jc_yaml_size(map); i++) {
+		const jc_yaml_node *k = jc_yaml_key(map, i), *v = jc_yaml_value(map, i);
+		if (jc_yaml_type_of(k) != JC_YAML_SCALAR)
+			return jc_yaml_error_at(L->err, k, JC_EINVALID, "variable names must be strings");
+		if (skip && strcmp(jc_yaml_scalar(k), skip) == 0)
+			continue;
+		for (const char *p = jc_yaml_scalar(k); *p; p++)
+			if (!is_ident(*p))
+				return jc_yaml_error_at(L->err, k, JC_EINVALID,
+							"variable name \"%s\" must be letters, digits, _ and -",
+							jc_yaml_scalar(k));
+		if (jc_yaml_type_of(v) == JC_YAML_MAPPING)
+			return jc_yaml_error_at(L->err, v, JC_EINVALID,
+						"variable %s must be a value or a list of values, not a mapping",
+						jc_yaml_scalar(k));
+		if (jc_yaml_type_of(v) == JC_YAML_SEQUENCE) {
+			if (jc_yaml_size(v) == 0)
+				return jc_yaml_error_at(L->err, v, JC_EINVALID,
+							"variable %s is an empty list (it would make no jobs)",
+							jc_yaml_scalar(k));
+			for (size_t j = 0; j < jc_yaml_size(v); j++)
+				if (jc_yaml_type_of(jc_yaml_item(v, j)) != JC_YAML_SCALAR)
+					return jc_yaml_error_at(L->err, jc_yaml_item(v, j), JC_EINVALID,
+								"values of variable %s must be plain values",
+								jc_yaml_scalar(k));
+		}
+		vars_set(vs, jc_yaml_scalar(k), v,
+			 jc_yaml_type_of(v) == JC_YAML_SEQUENCE ? NULL : jc_yaml_scalar(v));
+	}
+	return 0;
+}
+
+/* One job of a template with every variable chosen. */
+static int instantiate(struct loader *L, const struct tmpl *t, const struct vars *vs,
+		       const jc_yaml_node *where, const char *project)
+{
+	struct ctx c = { vs, t->body, L->defaults, L->err };
+	const jc_yaml_node *name_node = jc_yaml_get(t->body, "name");
+	jc_job job;
+	int rc;
+
+	memset(&job, 0, sizeof(job));
+	/* without a name, the template's key is its job name pattern */
+	if (name_node)
+		rc = subst(vs, name_node, "name", &job.name, L->err);
+	else
+		rc = subst_text(vs, t->key, t->key_node, "the template name", &job.name, L->err);
+	if (rc == 0)
+		rc = check_job_name(name_node ? name_node : where, job.name, L->err);
+	if (rc == 0)
+		rc = parse_job_body(&c, &job);
+	if (rc < 0) {
+		if (job.name)
+			jc_err_prefix(L->err, "job %s (template %s, project %s)", job.name, t->key, project);
+		else
+			jc_err_prefix(L->err, "template %s, project %s", t->key, project);
+		jc_job_clear(&job);
+		return rc;
+	}
+	return add_job(L, &job, where);
+}
+
+/* Every combination of the list-valued variables, first list outermost. */
+static int expand(struct loader *L, const struct tmpl *t, struct vars *vs, size_t axis,
+		  const jc_yaml_node *where, const char *project, size_t *made)
+{
+	while (axis < vs->n && jc_yaml_type_of(vs->v[axis].value) != JC_YAML_SEQUENCE)
+		axis++;
+	if (axis == vs->n) {
+		if (++*made > MAX_JOBS_PER_TEMPLATE)
+			return jc_yaml_error_at(L->err, where, JC_EINVALID,
+						"template %s expands to more than %d jobs", t->key,
+						MAX_JOBS_PER_TEMPLATE);
+		return instantiate(L, t, vs, where, project);
+	}
+	const jc_yaml_node *list = vs->v[axis].value;
+	for (size_t i = 0; i < jc_yaml_size(list); i++) {
+		vs->v[axis].text = jc_yaml_scalar(jc_yaml_item(list, i));
+		int rc = expand(L, t, vs, axis + 1, where, project, made);
+		if (rc < 0)
+			return rc;
+	}
+	vs->v[axis].text = NULL;
+	return 0;
+}
+
+static int make_project(struct loader *L, const struct unit *u)
+{
+	static const char *const needs = "a project needs jobs: a list of templates to instantiate";
+	const jc_yaml_node *list;
+	const char *project = jc_yaml_scalar(u->key);
+	int rc;
+
+	if (jc_yaml_type_of(u->body) != JC_YAML_MAPPING)
+		return jc_yaml_error_at(L->err, u->key, JC_EINVALID, "%s", needs);
+	list = jc_yaml_get(u->body, "jobs");
+	if (!list)
+		return jc_yaml_error_at(L->err, u->key, JC_EINVALID, "%s", needs);
+	if ((rc = jc_yaml_expect(list, JC_YAML_SEQUENCE, "jobs of a project (a list of templates)", L->err)) < 0)
+		return rc;
+	for (size_t i = 0; i < jc_yaml_size(list); i++) {
+		const jc_yaml_node *item = jc_yaml_item(list, i), *tk = item, *own = NULL;
+		const struct tmpl *t;
+		struct vars vs = { NULL, 0, 0 };
+		size_t made = 0;
+
+		if (jc_yaml_type_of(item) == JC_YAML_MAPPING) {
+			if (jc_yaml_size(item) != 1)
+				return jc_yaml_error_at(L->err, item, JC_EINVALID,
+							"a project's job is a template name, or one template name "
+							"with its variables: {TEMPLATE: {var: value}}");
+			tk = jc_yaml_key(item, 0);
+			own = jc_yaml_value(item, 0);
+			if (jc_yaml_type_of(own) != JC_YAML_MAPPING && jc_yaml_type_of(own) != JC_YAML_NULL)
+				return jc_yaml_error_at(L->err, own, JC_EINVALID,
+							"the variables of %s must be a mapping", jc_yaml_scalar(tk));
+		} else if (jc_yaml_type_of(item) != JC_YAML_SCALAR) {
+			return jc_yaml_error_at(L->err, item, JC_EINVALID, "a project's job must name a template");
+		}
+		t = find_template(L, jc_yaml_scalar(tk));
+		if (!t)
+			return template_missing(L, tk, jc_yaml_scalar(tk));
+		/* precedence: the job's own values, the project's, the template's vars, {name} */
+		rc = 0;
+		if (own && jc_yaml_type_of(own) == JC_YAML_MAPPING)
+			rc = add_vars(L, &vs, own, NULL);
+		if (rc == 0)
+			rc = add_vars(L, &vs, u->body, "jobs");
+		if (rc == 0 && jc_yaml_type_of(t->body) == JC_YAML_MAPPING) {
+			const jc_yaml_node *tv = jc_yaml_get(t->body, "vars");
+			if ((rc = jc_yaml_check_keys(t->body, template_keys, JC_ARRAY_LEN(template_keys),
+						     "a template", L->err)) == 0 && tv) {
+				rc = jc_yaml_expect(tv, JC_YAML_MAPPING, "vars of a template", L->err);
+				if (rc == 0)
+					rc = add_vars(L, &vs, tv, NULL);
+			}
+		}
+		if (rc == 0) {
+			vars_set(&vs, "name", u->key, project);
+			rc = expand(L, t, &vs, 0, tk, project, &made);
+		}
+		free(vs.v);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static void warn_downstream(struct loader *L)
+{
+	if (!L->logger)
+		return;
+	for (size_t i = 0; i < L->set->n; i++) {
+		const jc_job *j = &L->set->jobs[i];
+		for (size_t d = 0; d < j->n_downstream; d++)
+			for (size_t k = 0; k < j->downstream[d].jobs.n; k++)
+				if (!find_job(L, j->downstream[d].jobs.v[k]))
+					jc_log(L->logger, JC_LOG_WARN, "jobs",
+					       "%s:%d:%d: job %s triggers %s, which this job set does not define",
+					       j->file, j->line, j->column, j->name, j->downstream[d].jobs.v[k]);
+	}
+}
+
+static void loader_free(struct loader *L)
+{
+	for (size_t i = 0; i < L->n_docs; i++)
+		jc_yaml_free(L->docs[i]);
+	free(L->docs);
+	jc_strv_free(&L->files);
+	free(L->tmpls);
+	free(L->units);
+	free(L->slots);
+}
+
+static int load(jc_jobs **out, const char *path, const jc_yaml_node *section,
+		const jc_jobs_load_options *opts, jc_error *err)
+{
+	struct loader L;
+	int rc;
+
+	*out = NULL;
+	if (opts && opts->version != JC_JOBS_LOAD_OPTIONS_VERSION)
+		return jc_err(err, JC_EINVALID, "jc_jobs_load_options version %u is not supported", opts->version);
+	jc_jobs_xml_init();
+	memset(&L, 0, sizeof(L));
+	L.set = jc_calloc(1, sizeof(*L.set));
+	L.set->set_name = jc_strdup("jcicd");
+	L.logger = opts ? opts->logger : NULL;
+	L.err = err;
+	rc = section ? collect(&L, section, true) : load_file(&L, path, NULL, true);
+	for (size_t i = 0; rc == 0 && i < L.n_units; i++)
+		rc = L.units[i].kind == UNIT_JOB ? make_job(&L, &L.units[i]) : make_project(&L, &L.units[i]);
+	if (rc == 0)
+		warn_downstream(&L);
+	loader_free(&L);
+	if (rc < 0) {
+		jc_jobs_free(L.set);
+		return rc;
+	}
+	*out = L.set;
+	return 0;
+}
+
+int jc_jobs_load_file(jc_jobs **out, const char *path, const jc_jobs_load_options *opts, jc_error *err)
+{
+	return load(out, path, NULL, opts, err);
+}
+
+int jc_jobs_load_config(jc_jobs **out, const jc_config *config, const jc_jobs_load_options *opts,
+			jc_error *err)
+{
+	const jc_yaml_node *section = jc_config_section(config, "jobs");
+	*out = NULL;
+	if (!section)
+		return jc_err(err, JC_ENOTFOUND, "%s has no jobs section (or give a job definition file)",
+			      jc_config_file(config) ? jc_config_file(config) : "there is no jcicd.yaml, so it");
+	return load(out, NULL, section, opts, err);
+}
+
+void jc_jobs_free(jc_jobs *jobs)
+{
+	if (!jobs)
+		return;
+	for (size_t i = 0; i < jobs->n; i++)
+		jc_job_clear(&jobs->jobs[i]);
+	free(jobs->jobs);
+	free(jobs->set_name);
+	free(jobs->url);
+	free(jobs->user);
+	free(jobs->token_file);
+	free(jobs);
+}
+
+size_t jc_jobs_count(const jc_jobs *jobs) { return jobs ? jobs->n : 0; }
+
+const char *jc_jobs_name(const jc_jobs *jobs, size_t i)
+{
+	return jobs && i < jobs->n ? jobs->jobs[i].name : NULL;
+}
+
+const char *jc_jobs_xml(const jc_jobs *jobs, size_t i, size_t *len)
+{
+	if (!jobs || i >= jobs->n)
+		return NULL;
+	if (len)
+		*len = jobs->jobs[i].xml_len;
+	return jobs->jobs[i].xml;
+}
+
+const char *jc_jobs_set_name(const jc_jobs *jobs) { return jobs ? jobs->set_name : NULL; }
+
+const char *jc_jobs_jenkins_setting(const jc_jobs *jobs, const char *key)
+{
+	if (!jobs || !key)
+		return NULL;
+	if (strcmp(key, "url") == 0)
+		return jobs->url;
+	if (strcmp(key, "user") == 0)
+		return jobs->user;
+	if (strcmp(key, "token-file") == 0)
+		return jobs->token_file;
+	return NULL;
+}
