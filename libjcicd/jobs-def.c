@@ -110,11 +110,14 @@ static int undefined_var(const struct vars *vs, const jc_yaml_node *where, const
  * stand for braces; "${...}" is left to the shell.
  */
 static int subst_text(const struct vars *vs, const char *s, const jc_yaml_node *where, const char *what,
-		      char **out, jc_error *err)
+		      char **out, jc_error *err, int depth)
 {
 	jc_buf b = JC_BUF_INIT;
 
 	*out = NULL;
+	if (depth > 8)
+		return jc_yaml_error_at(err, where, JC_EINVALID,
+					"%s: variables refer to each other in a loop", what);
 	for (const char *p = s; *p; p++) {
 		if (p[0] == '{' && p[1] == '{') {
 			jc_buf_putc(&b, '{');
@@ -141,7 +144,15 @@ static int subst_text(const struct vars *vs, const char *s, const jc_yaml_node *
 				jc_buf_free(&b);
 				return rc;
 			}
-			jc_buf_puts(&b, v->text);
+			/* a value may use other variables: next: '{app}-test' */
+			char *inner;
+			int rc = subst_text(vs, v->text, where, what, &inner, err, depth + 1);
+			if (rc < 0) {
+				jc_buf_free(&b);
+				return rc;
+			}
+			jc_buf_puts(&b, inner);
+			free(inner);
 			p = q;
 		} else {
 			jc_buf_putc(&b, *p);
@@ -166,7 +177,7 @@ static int subst(const struct vars *vs, const jc_yaml_node *node, const char *wh
 		*out = jc_strdup(jc_yaml_scalar(node));
 		return 0;
 	}
-	return subst_text(vs, jc_yaml_scalar(node), node, what, out, err);
+	return subst_text(vs, jc_yaml_scalar(node), node, what, out, err, 0);
 }
 
 /* ---- typed values (after substitution) */
@@ -243,7 +254,7 @@ static int get_minutes(const struct ctx *c, const jc_yaml_node *n, const char *k
 		return rc;
 	if (jc_parse_long(s, &bare))
 		rc = jc_yaml_error_at(c->err, n, JC_EINVALID,
-				      "%s needs a unit: \"%sm\" for minutes or \"%sh\" for hours", key, s, s);
+				      "%s needs a unit: \"%sm\" for %s minutes (or hours: \"4h\")", key, s, s);
 	else if (!jc_parse_duration_ms(s, &ms) || ms <= 0)
 		rc = jc_yaml_error_at(c->err, n, JC_EINVALID,
 				      "%s must be a duration such as 90m or 4h, not \"%s\"", key, s);
@@ -684,6 +695,7 @@ struct loader {
 	size_t n_docs;
 	jc_strv files;                 /* include stack, for cycles */
 	const jc_yaml_node *defaults;
+	const jc_yaml_node *set_node, *jenkins_node;
 	struct tmpl *tmpls;
 	size_t n_tmpls, cap_tmpls;
 	struct unit *units;
@@ -785,7 +797,7 @@ static char *dir_of(const char *path)
 static char *resolve(const char *path, const char *relative_to_file)
 {
 	char *dir, *p;
-	if (path[0] == '/')
+	if (path[0] == '/' || !strchr(relative_to_file, '/'))
 		return jc_strdup(path);
 	dir = dir_of(relative_to_file);
 	p = jc_path_join(dir, path);
@@ -793,7 +805,7 @@ static char *resolve(const char *path, const char *relative_to_file)
 	return p;
 }
 
-static int load_file(struct loader *L, const char *path, const jc_yaml_node *from, bool main_file);
+static int load_file(struct loader *L, const char *path, const jc_yaml_node *from);
 
 static int collect_mapping(struct loader *L, const jc_yaml_node *map, const char *what, bool is_templates)
 {
@@ -880,13 +892,18 @@ bad:
 }
 
 /* Pass 1: a definition (a file, or the jobs section of jcicd.yaml). */
-static int collect(struct loader *L, const jc_yaml_node *root, bool main_file)
+static int collect(struct loader *L, const jc_yaml_node *root)
 {
 	const jc_yaml_node *n;
 	int rc;
 
 	if (jc_yaml_type_of(root) == JC_YAML_NULL)
 		return 0;
+	if (jc_yaml_type_of(root) == JC_YAML_SEQUENCE)
+		return jc_yaml_error_at(L->err, root, JC_EINVALID,
+					"a job definition is a mapping (set, defaults, templates, jobs, projects, "
+					"...); a list of job, job-template and project items is Jenkins Job "
+					"Builder's format");
 	if ((rc = jc_yaml_expect(root, JC_YAML_MAPPING, "a job definition", L->err)) < 0 ||
 	    (rc = jc_yaml_check_keys(root, file_keys, JC_ARRAY_LEN(file_keys), "a job definition", L->err)) < 0)
 		return rc;
@@ -896,9 +913,13 @@ static int collect(struct loader *L, const jc_yaml_node *root, bool main_file)
 		if (jc_yaml_type_of(n) == JC_YAML_NULL)
 			continue;
 		if (strcmp(key, "set") == 0 || strcmp(key, "jenkins") == 0) {
-			if (!main_file)
-				return jc_yaml_error_at(L->err, jc_yaml_key(root, i), JC_EINVALID,
-							"%s belongs in the main definition, not in an included file", key);
+			const jc_yaml_node **first = strcmp(key, "set") == 0 ? &L->set_node : &L->jenkins_node;
+			/* once, in whichever file: jcicd.yaml may include a whole definition */
+			if (*first)
+				return jc_yaml_error_at(L->err, n, JC_EINVALID, "%s is given twice (first at %s:%d:%d)",
+							key, jc_yaml_file(*first), jc_yaml_line(*first),
+							jc_yaml_column(*first));
+			*first = n;
 			if (strcmp(key, "jenkins") == 0)
 				rc = read_jenkins(L, n);
 			else {
@@ -915,7 +936,7 @@ static int collect(struct loader *L, const jc_yaml_node *root, bool main_file)
 					const char *p;
 					if ((rc = jc_yaml_get_string(jc_yaml_item(n, j), "include", &p, L->err)) == 0) {
 						char *full = resolve(p, jc_yaml_file(n));
-						rc = load_file(L, full, jc_yaml_item(n, j), false);
+						rc = load_file(L, full, jc_yaml_item(n, j));
 						free(full);
 					}
 				}
@@ -923,7 +944,7 @@ static int collect(struct loader *L, const jc_yaml_node *root, bool main_file)
 				const char *p;
 				if ((rc = jc_yaml_get_string(n, "include", &p, L->err)) == 0) {
 					char *full = resolve(p, jc_yaml_file(n));
-					rc = load_file(L, full, n, false);
+					rc = load_file(L, full, n);
 					free(full);
 				}
 			}
@@ -948,7 +969,7 @@ static int collect(struct loader *L, const jc_yaml_node *root, bool main_file)
 	return 0;
 }
 
-static int load_file(struct loader *L, const char *path, const jc_yaml_node *from, bool main_file)
+static int load_file(struct loader *L, const char *path, const jc_yaml_node *from)
 {
 	jc_yaml_doc *doc;
 	int rc;
@@ -972,7 +993,7 @@ static int load_file(struct loader *L, const char *path, const jc_yaml_node *fro
 	L->docs = jc_realloc(L->docs, (L->n_docs + 1) * sizeof(*L->docs));
 	L->docs[L->n_docs++] = doc;
 	jc_strv_push(&L->files, path);
-	rc = collect(L, jc_yaml_root(doc), main_file);
+	rc = collect(L, jc_yaml_root(doc));
 	free(L->files.v[--L->files.n]);
 	return rc;
 }
@@ -1067,7 +1088,7 @@ static int instantiate(struct loader *L, const struct tmpl *t, const struct vars
 	if (name_node)
 		rc = subst(vs, name_node, "name", &job.name, L->err);
 	else
-		rc = subst_text(vs, t->key, t->key_node, "the template name", &job.name, L->err);
+		rc = subst_text(vs, t->key, t->key_node, "the template name", &job.name, L->err, 0);
 	if (rc == 0)
 		rc = check_job_name(name_node ? name_node : where, job.name, L->err);
 	if (rc == 0)
@@ -1210,7 +1231,7 @@ static int load(jc_jobs **out, const char *path, const jc_yaml_node *section,
 	L.set->set_name = jc_strdup("jcicd");
 	L.logger = opts ? opts->logger : NULL;
 	L.err = err;
-	rc = section ? collect(&L, section, true) : load_file(&L, path, NULL, true);
+	rc = section ? collect(&L, section) : load_file(&L, path, NULL);
 	for (size_t i = 0; rc == 0 && i < L.n_units; i++)
 		rc = L.units[i].kind == UNIT_JOB ? make_job(&L, &L.units[i]) : make_project(&L, &L.units[i]);
 	if (rc == 0)
