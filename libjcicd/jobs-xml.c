@@ -7,7 +7,9 @@
 #include "common.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -443,32 +445,61 @@ int jc_jobs_xml_difference(char **out, const char *a, size_t a_len, const char *
 
 /* ---- writing a set to a directory */
 
-/* Generated files are reproducible, so they are renamed into place without
- * an fsync each (a 200-job set would otherwise wait on 200 flushes). */
+/* Generated files are reproducible, so they are written without an fsync
+ * each (a 200-job set would otherwise wait on 200 flushes).  A file that is
+ * already right is left alone; one that changes is replaced atomically; a
+ * new one is written in place (cut short by a crash, it differs next time
+ * and is replaced). */
+static int write_all(int fd, const char *data, size_t len)
+{
+	while (len) {
+		ssize_t w = write(fd, data, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		data += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
 static int write_if_changed(const char *path, const char *data, size_t len, bool *written, jc_error *err)
 {
-	char *old = NULL, *tmp;
+	char *old = NULL, *tmp = NULL;
 	size_t old_len = 0;
-	FILE *f;
+	const char *target = path;
+	int fd, e;
 
 	*written = false;
-	if (jc_path_exists(path) && jc_file_read(path, &old, &old_len, NULL) == 0 && old_len == len &&
-	    memcmp(old, data, len) == 0) {
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0 && errno != EEXIST)
+		return jc_err_errno(err, JC_EIO, errno, "cannot create %s", path);
+	if (fd < 0) {
+		if (jc_file_read(path, &old, &old_len, NULL) == 0 && old_len == len && memcmp(old, data, len) == 0) {
+			free(old);
+			return 0;
+		}
 		free(old);
-		return 0;
+		tmp = jc_sprintf("%s.tmp.%ld", path, (long)getpid());
+		target = tmp;
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			e = errno;
+			free(tmp);
+			return jc_err_errno(err, JC_EIO, e, "cannot create %s", path);
+		}
 	}
-	free(old);
-	tmp = jc_sprintf("%s.tmp.%ld", path, (long)getpid());
-	f = fopen(tmp, "wbe");
-	if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0) {
-		int e = errno;
-		if (f)
-			unlink(tmp);
+	e = write_all(fd, data, len) < 0 ? errno : 0;
+	if (close(fd) < 0 && !e)
+		e = errno;
+	if (e) {
+		unlink(target);
 		free(tmp);
 		return jc_err_errno(err, JC_EIO, e, "cannot write %s", path);
 	}
-	if (rename(tmp, path) < 0) {
-		int e = errno;
+	if (tmp && rename(tmp, path) < 0) {
+		e = errno;
 		unlink(tmp);
 		free(tmp);
 		return jc_err_errno(err, JC_EIO, e, "cannot rename into %s", path);
@@ -476,6 +507,16 @@ static int write_if_changed(const char *path, const char *data, size_t len, bool
 	free(tmp);
 	*written = true;
 	return 0;
+}
+
+/* One mkdir for the usual job directory; mkdir -p only for folders. */
+static int job_dir(const char *path, jc_error *err)
+{
+	if (mkdir(path, 0755) == 0 || errno == EEXIST)
+		return 0;
+	if (errno == ENOENT)
+		return jc_mkdir_p(path, 0755, err);
+	return jc_err_errno(err, JC_EIO, errno, "cannot create %s", path);
 }
 
 int jc_jobs_write(const jc_jobs *jobs, const char *dir, size_t *n_written, jc_error *err)
@@ -491,7 +532,7 @@ int jc_jobs_write(const jc_jobs *jobs, const char *dir, size_t *n_written, jc_er
 		const jc_job *j = &jobs->jobs[i];
 		char *jobdir = jc_path_join(dir, j->name), *file;
 		bool written;
-		if ((rc = jc_mkdir_p(jobdir, 0755, err)) < 0) {
+		if ((rc = job_dir(jobdir, err)) < 0) {
 			free(jobdir);
 			return rc;
 		}
