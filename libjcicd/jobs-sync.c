@@ -295,6 +295,16 @@ static int apply(jc_jobs_sync_result *r, jc_jenkins *jk, const jc_jobs *jobs, jc
 			jc_jobs_change *c = &r->changes[which[i]];
 			int one = resps[i].status == 404 && c->action == JC_JOBS_DELETE
 					  ? 0 : check_post(&resps[i], &errs[i], urls[i], rc == 0 ? err : NULL);
+			if (one < 0 && c->action == JC_JOBS_CREATE && resps[i].status == 404 && strchr(c->name, '/') &&
+			    rc == 0) {
+				char *folder = jc_strndup(c->name, (size_t)(strrchr(c->name, '/') - c->name));
+				jc_err_http(err, JC_EINVALID, urls[i], 404, NULL,
+					    "cannot create %s: there is no folder %s on the server (jcicd manages "
+					    "jobs, not folders: create it first)", c->name, folder);
+				free(folder);
+				rc = JC_EINVALID;
+				continue;
+			}
 			if (one < 0) {
 				if (rc == 0) {
 					rc = one;

@@ -115,6 +115,10 @@ is "$(json 'd["created"]')" "1" "created in the folder"
 exits 0 "and again" jcicd jobs sync --jobs "$T/folder.yaml" --json
 is "$(json 'd["unchanged"], d["posts"]')" "1 0" "unchanged"
 
+printf 'set: %s-nf\njobs:\n  %s-nofolder/inner: {}\n' "$P" "$P" >"$T/nofolder.yaml"
+exits 2 "a job in a folder the server does not have" jcicd jobs sync --jobs "$T/nofolder.yaml"
+like "$ERR" "there is no folder $P-nofolder on the server" "says which folder is missing"
+
 # ---- auth
 exits 0 "sync with a password (the server then wants a CSRF crumb)" sh -c \
 	"curl -sf -u '$AUTH' -H 'Content-Type: application/xml' --data-binary @'$T/edited.xml' '$U/job/$P-a/config.xml' &&
