@@ -107,9 +107,11 @@ typedef struct jc_jenkins_options {
 JC_EXTERN int jc_jenkins_open(jc_jenkins **out, const jc_jenkins_options *opts, jc_error *err);
 JC_EXTERN void jc_jenkins_free(jc_jenkins *jenkins);
 
+/* Requests made through this connection (one the http module had to retry
+ * counts once; a POST resent with a CSRF crumb counts twice). */
 typedef struct jc_jenkins_stats {
-	long gets;      /* GET requests put on the wire (retries included) */
-	long posts;     /* POST requests put on the wire */
+	long gets;
+	long posts;
 } jc_jenkins_stats;
 
 JC_EXTERN void jc_jenkins_get_stats(const jc_jenkins *jenkins, jc_jenkins_stats *out);
