@@ -10,6 +10,7 @@
 
 #include "jcicd/http.h"
 #include "jcicd/jobs.h"
+#include "jcicd/yaml.h"
 
 /* The marker that ends the description of every job a set manages. */
 #define JC_JOBS_MARKER_FMT "<!-- Managed by jcicd (job set %s) -->"
@@ -71,6 +72,41 @@ struct jc_jobs {
 };
 
 void jc_job_clear(jc_job *job);
+
+/* ---- template variables (jobs-vars.c) */
+
+typedef struct jc_jobs_var {
+	const char *name;
+	const jc_yaml_node *value;   /* a scalar or a sequence of scalars */
+	const char *text;            /* the value chosen for this job */
+} jc_jobs_var;
+
+typedef struct jc_jobs_vars {
+	jc_jobs_var *v;
+	size_t n, cap;
+} jc_jobs_vars;
+
+/* Adds a variable unless it is set already (the first setter wins). */
+void jc_jobs_vars_set(jc_jobs_vars *vs, const char *name, const jc_yaml_node *value, const char *text);
+bool jc_jobs_is_ident(char c);
+/* A scalar's text with the variables replaced (taken as it is when vs is
+ * NULL: concrete jobs).  Caller frees *out. */
+int jc_jobs_subst(const jc_jobs_vars *vs, const jc_yaml_node *node, const char *what, char **out,
+		  jc_error *err);
+int jc_jobs_subst_text(const jc_jobs_vars *vs, const char *text, const jc_yaml_node *where,
+		       const char *what, char **out, jc_error *err, int depth);
+
+/* ---- one job's fields (jobs-job.c) */
+
+extern const char *const jc_job_keys[];
+extern const size_t jc_job_n_keys;
+extern const char *const jc_template_keys[];
+extern const size_t jc_template_n_keys;
+/* Fills job (all but its name) from body, else defaults. */
+int jc_job_parse(jc_job *job, const jc_jobs_vars *vars, const jc_yaml_node *body,
+		 const jc_yaml_node *defaults, jc_error *err);
+/* Jenkins' rules for item names; '/' separates folders. */
+int jc_job_check_name(const jc_yaml_node *where, const char *name, jc_error *err);
 /* Renders job->xml from the model (libxml2). */
 int jc_job_render(jc_job *job, const char *set_name, jc_error *err);
 /* libxml2 initialised once per process. */
