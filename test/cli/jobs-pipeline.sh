@@ -22,8 +22,8 @@ cat >"$T/stub/jcicd" <<EOT
 echo "\$*" >>"$T/calls"
 case "\$1 \$2" in
 "snapshot poll")
-	if [ -f "$T/ctl/new" ]; then echo "{\"new_snapshot\": \$(cat "$T/ctl/new")}"; rm -f "$T/ctl/new"
-	else echo '{"new_snapshot": null}'; fi ;;
+	if [ -f "$T/ctl/new" ]; then echo "{\"number\": \$(cat "$T/ctl/new"), \"changed\": true}"; rm -f "$T/ctl/new"
+	else echo '{"number": null, "changed": false}'; fi ;;
 stage*)
 	stage=\$2 junit=\$(echo "\$*" | sed -n 's/.*--junit \([^ ]*\).*/\1/p')
 	[ -f "$T/ctl/hang-\$stage" ] && { echo "\$stage is taking long"; sleep 60; }
@@ -73,7 +73,7 @@ echo 12 >"$T/ctl/new"
 exits 0 "poll, snapshot 12 is new" jcicd jobs trigger jcicd-poll --follow
 like "$OUT" "new snapshot 12: starting the pipeline" "the poll says so"
 ok "the chain runs to its end" idle
-is "$(calls)" "snapshot poll --json;stage acceptance --snapshot 12 --junit junit.xml;stage nonfunctional --snapshot 12 --junit junit.xml;stage upgrade --snapshot 12 --junit junit.xml;promote --snapshot 12 --to testing;stage staging --snapshot 12 --junit junit.xml;promote --snapshot 12 --to stable;" \
+is "$(calls)" "snapshot poll --json;stage acceptance --snapshot 12 --tag acceptance-12-1 --junit junit.xml;stage nonfunctional --snapshot 12 --tag nonfunctional-12-1 --junit junit.xml;stage upgrade --snapshot 12 --tag upgrade-12-1 --junit junit.xml;promote --snapshot 12 --to testing;stage staging --snapshot 12 --junit junit.xml;promote --snapshot 12 --to stable;" \
 	"every stage in order with SNAPSHOT=12, promotions after the stages they need; not production"
 is "$(curl -sf -u "$AUTH" "$U/job/jcicd-upgrade/lastBuild/testReport/api/json" | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(d["passCount"], d["failCount"])')" \
 	"1 0" "the stage's JUnit results were published"
@@ -81,7 +81,7 @@ is "$(curl -sf -u "$AUTH" "$U/job/jcicd-upgrade/lastBuild/testReport/api/json" |
 echo 13 >"$T/ctl/new"; touch "$T/ctl/fail-acceptance"
 exits 0 "poll, snapshot 13 (acceptance will fail)" jcicd jobs trigger jcicd-poll --follow
 ok "settles" idle
-is "$(calls)" "snapshot poll --json;stage acceptance --snapshot 13 --junit junit.xml;" "a failed acceptance stops the chain"
+is "$(calls)" "snapshot poll --json;stage acceptance --snapshot 13 --tag acceptance-13-2 --junit junit.xml;" "a failed acceptance stops the chain"
 is "$(result jcicd-acceptance)" "FAILURE" "acceptance is FAILURE"
 is "$(curl -sf -u "$AUTH" "$U/job/jcicd-acceptance/lastBuild/testReport/api/json" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["failCount"])')" \
 	"1" "with its failed test published"
@@ -100,7 +100,7 @@ like "$(curl -sf -u "$AUTH" "$U/queue/item/$q/api/json" | "$PY" -c 'import json,
 n=$(curl -sf -u "$AUTH" "$U/job/jcicd-nonfunctional/lastBuild/api/json" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["number"])')
 ok "abort the hanging stage" curl -sf -u "$AUTH" -X POST "$U/job/jcicd-nonfunctional/$n/stop"
 ok "settles" idle
-is "$(calls)" "snapshot poll --json;stage acceptance --snapshot 14 --junit junit.xml;stage nonfunctional --snapshot 14 --junit junit.xml;delete --tag nonfunctional-14;snapshot poll --json;" \
+is "$(calls)" "snapshot poll --json;stage acceptance --snapshot 14 --tag acceptance-14-3 --junit junit.xml;stage nonfunctional --snapshot 14 --tag nonfunctional-14-2 --junit junit.xml;delete --tag nonfunctional-14-2;snapshot poll --json;" \
 	"the aborted stage's stack is torn down, the chain stops, then the waiting poll runs"
 is "$(result jcicd-nonfunctional)" "ABORTED" "nonfunctional is ABORTED"
 rm -f "$T/ctl/hang-nonfunctional"
