@@ -135,6 +135,10 @@ int cmd_kv_list(struct cli *cli, int argc, char **argv);
 /* build */
 
 /* jobs */
+int cmd_jobs_generate(struct cli *cli, int argc, char **argv);
+int cmd_jobs_list(struct cli *cli, int argc, char **argv);
+int cmd_jobs_sync(struct cli *cli, int argc, char **argv);
+int cmd_jobs_trigger(struct cli *cli, int argc, char **argv);
 
 /* pipeline */
 int cmd_history(struct cli *cli, int argc, char **argv);

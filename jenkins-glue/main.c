@@ -55,6 +55,10 @@ const struct cli_command cli_commands[] = {
 	/* build (cmd-build.c) */
 
 	/* jobs (cmd-jobs.c) */
+	{ "jobs", "generate", cmd_jobs_generate, "write the Jenkins config.xml of every job of a definition" },
+	{ "jobs", "list", cmd_jobs_list, "the names of the jobs a definition makes" },
+	{ "jobs", "sync", cmd_jobs_sync, "make a Jenkins server's jobs match the definition (POST only differences)" },
+	{ "jobs", "trigger", cmd_jobs_trigger, "queue a Jenkins build; --follow streams it and exits with its result" },
 
 	/* pipeline (cmd-pipeline.c) */
 	{ NULL, "history", cmd_history, "every stage a snapshot or a pipeline run went through" },

@@ -21,6 +21,7 @@
 #include "jcicd/sys/kv.h"
 
 /* jobs */
+#include "jcicd/jobs.h"
 
 /* build */
 

@@ -25,6 +25,7 @@
 #include "jcicd/agent.h"
 
 /* jobs */
+#include "jcicd/jobs.h"
 
 /* build */
 
