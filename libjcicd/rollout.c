@@ -310,10 +310,10 @@ static int make_plan(struct plan *p, jc_orch *o, const jc_rollout_options *opts,
 	jc_strv_sort(&roles);
 	rc = role_levels(&p->levels, &roles, opts, err);
 	jc_strv_free(&roles);
+	if (rc == 0 && n == 0)
+		rc = jc_err(err, JC_EINVALID, "no host is registered: start the agents first (jcicd agent)");
 	if (rc < 0)
 		plan_free(p);
-	else if (n == 0)
-		rc = jc_err(err, JC_EINVALID, "no host is registered: start the agents first (jcicd agent)");
 	return rc;
 }
 
@@ -521,6 +521,14 @@ int jc_rollout_start(jc_orch *o, const char *version, const jc_rollout_options *
 		json_object_put(r.j);
 	} else if (rc != JC_ENOTFOUND) {
 		return rc;
+	}
+	{
+		/* a rollout nobody can take part in is refused before anything is
+		 * written: a "running" record would lock out the next attempt */
+		struct plan p;
+		if ((rc = make_plan(&p, o, opts, err)) < 0)
+			return rc;
+		plan_free(&p);
 	}
 	jc_error_clear(err);
 	if (jc_orch_desired(&from, o, err) < 0 && (!err || err->code != JC_ENOTFOUND)) {

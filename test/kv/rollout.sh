@@ -43,6 +43,10 @@ for B in $(backends); do
 	use_backend "$B" "$(AGENT_YAML)"
 	tag="r$B"
 	rm -f "$T"/ctl/converge-* "$T"/ctl/validate-*
+	exits 2 "$B: a rollout before any agent registered is refused" jcicd rollout 20261100
+	like "$ERR" "no host is registered" "$B: and says why"
+	exits 0 "$B: and writes nothing (no rollout record, no desired version)" \
+		sh -c "! \"\$JCICD\" kv get ${PREFIX}rollout && ! \"\$JCICD\" kv get ${PREFIX}desired/version"
 	exits 0 "$B: a 5-node stack (db, 3 cp, lb) running agents" jcicd apply "$T/spec.yaml" "$T/userdata.sh" --tag "$tag"
 	exits 0 "$B: trigger-update 20261101 (the running snapshot)" jcicd trigger-update 20261101
 	exits 0 "$B: all 5 at 20261101" jcicd wait --version 20261101 --from-spec "$T/spec.yaml" --tag "$tag" --timeout 180

@@ -25,7 +25,9 @@ pids_below() {
 	done
 }
 tap_cleanup() {
-	# stop what a test's local clouds left running, then remove the scratch dir
+	# stop what a test's local clouds left running, then remove the scratch
+	# dir; leave it first, or a test that cd'd into it would kill itself
+	cd / || return
 	pids=$(pids_below "$T")
 	[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
 	[ -n "${TAP_KEEP:-}" ] || rm -rf "$T"
