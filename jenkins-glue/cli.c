@@ -167,7 +167,9 @@ int cli_setup(struct cli *cli)
 		if (jc_config_load(&cli->config, cli->config_path, &err) < 0)
 			return cli_fail(cli, &err);
 	}
-	if (!cli->state_dir)
+	/* --state-dir, then $JCICD_STATE_DIR, then the file: the more local the
+	 * setting, the more it wins (the library falls back to the XDG default) */
+	if (!cli->state_dir && !(getenv("JCICD_STATE_DIR") && *getenv("JCICD_STATE_DIR")))
 		cli->state_dir = jc_config_state_dir(cli->config);
 	return 0;
 }

@@ -7,7 +7,7 @@
 #include "jcicd/config.h"
 
 static const char *const sections[] = {
-	"state", "build", "snapshots", "kv", "clouds", "stacks", "pipeline", "jobs", "agent",
+	"state", "build", "snapshots", "kv", "clouds", "pipeline", "jobs", "agent",
 };
 
 struct jc_config {
