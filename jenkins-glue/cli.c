@@ -1,6 +1,7 @@
 /* cli.c - options, output and progress rendering shared by every command. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,4 +202,23 @@ void cli_print_json(struct cli *cli, json_object *value)
 	cli_progress_end(cli);
 	puts(json_object_to_json_string_ext(value, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(value);
+}
+
+bool cli_parse_long(const char *s, long *out)
+{
+	char *end;
+	long v;
+	if (!s || !(*s == '-' || (*s >= '0' && *s <= '9')))
+		return false;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end)
+		return false;
+	*out = v;
+	return true;
+}
+
+bool cli_parse_duration(const char *s, long long *out_ms)
+{
+	return jc_config_parse_duration(s, NULL, out_ms, NULL) == 0;
 }

@@ -60,6 +60,11 @@ int cli_getopt(struct cli *cli, int argc, char **argv, const struct option *long
 
 /* Prints "jcicd CMD: message" and the usage hint; returns EXIT_USAGE. */
 int cli_usage_error(struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A whole decimal number (an optional '-', digits, nothing else). */
+bool cli_parse_long(const char *s, long *out);
+/* A duration as jcicd.yaml writes it: "90" (seconds), "90s", "250ms",
+ * "15m", "2h", "1d". */
+bool cli_parse_duration(const char *s, long long *out_ms);
 /* Prints err (and as JSON with --json); returns the exit status for it. */
 int cli_fail(struct cli *cli, const jc_error *err);
 /* Loads the config once (after option parsing) and settles the state dir. */

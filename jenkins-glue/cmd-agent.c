@@ -51,34 +51,6 @@ static void on_signal(int sig)
 	stop_flag = 1;
 }
 
-static int duration(struct cli *cli, const char *opt, const char *v, long long *out)
-{
-	char *end;
-	double s = strtod(v, &end);
-	double mult = 1000;
-	if (end == v || s < 0)
-		return cli_usage_error(cli, "--%s takes a duration (30, 30s, 500ms, 10m), not '%s'", opt, v);
-	if (strcmp(end, "ms") == 0)
-		mult = 1;
-	else if (strcmp(end, "m") == 0)
-		mult = 60000;
-	else if (strcmp(end, "h") == 0)
-		mult = 3600000;
-	else if (*end && strcmp(end, "s") != 0)
-		return cli_usage_error(cli, "--%s takes a duration (30, 30s, 500ms, 10m), not '%s'", opt, v);
-	*out = (long long)(s * mult);
-	return -1;
-}
-
-static bool parse_long(const char *s, long *out)
-{
-	char *end;
-	if (!s || !*s)
-		return false;
-	*out = strtol(s, &end, 10);
-	return *end == '\0';
-}
-
 int cmd_agent(struct cli *cli, int argc, char **argv)
 {
 	jc_agent_settings as;
@@ -177,14 +149,14 @@ int cmd_agent(struct cli *cli, int argc, char **argv)
 		case OPT_FAIL_CODES: o->converge_failure_codes = v; break;
 		case OPT_VALIDATION_DIR: o->validation_dir = v; break;
 		case OPT_LEASE_TTL:
-			if (!parse_long(v, &n) || n < 2 || n > 86400) {
+			if (!cli_parse_long(v, &n) || n < 2 || n > 86400) {
 				jc_agent_settings_clear(&as);
 				return cli_usage_error(cli, "--lease-ttl takes seconds from 2 to 86400, not '%s'", v);
 			}
 			o->lease_ttl_s = n;
 			break;
 		case OPT_RETRIES:
-			if (!parse_long(v, &n) || n < 0 || n > 100) {
+			if (!cli_parse_long(v, &n) || n < 0 || n > 100) {
 				jc_agent_settings_clear(&as);
 				return cli_usage_error(cli, "--retries takes 0 to 100, not '%s'", v);
 			}
@@ -196,9 +168,9 @@ int cmd_agent(struct cli *cli, int argc, char **argv)
 		case OPT_VALIDATE_INTERVAL: {
 			const char *name = seen[i].opt == OPT_JITTER ? "jitter" : seen[i].opt == OPT_STEP_TIMEOUT ? "step-timeout"
 					   : seen[i].opt == OPT_RETRY_BACKOFF ? "retry-backoff" : "validate-interval";
-			if ((rc = duration(cli, name, v, &ms)) >= 0) {
+			if (!cli_parse_duration(v, &ms)) {
 				jc_agent_settings_clear(&as);
-				return rc;
+				return cli_usage_error(cli, "--%s takes a duration (30, 30s, 500ms, 10m), not '%s'", name, v);
 			}
 			if (seen[i].opt == OPT_JITTER)
 				o->jitter_ms = ms;

@@ -44,26 +44,6 @@ struct jobs_args {
 	const char *pos;
 };
 
-/* "90", "90s", "15m", "2h", "1d" -> ms; -1 on junk. */
-static long long parse_duration(const char *s)
-{
-	char *end;
-	double v = strtod(s, &end);
-	if (end == s || v <= 0)
-		return -1;
-	if (!*end || strcmp(end, "s") == 0)
-		return (long long)(v * 1000);
-	if (strcmp(end, "ms") == 0)
-		return (long long)v;
-	if (strcmp(end, "m") == 0)
-		return (long long)(v * 60000);
-	if (strcmp(end, "h") == 0)
-		return (long long)(v * 3600000);
-	if (strcmp(end, "d") == 0)
-		return (long long)(v * 86400000);
-	return -1;
-}
-
 /* Options and one optional positional; -1 to go on, else the exit status. */
 static int parse_args(struct cli *cli, int argc, char **argv, struct jobs_args *a, bool want_pos,
 		      const char *pos_name)
@@ -94,7 +74,7 @@ static int parse_args(struct cli *cli, int argc, char **argv, struct jobs_args *
 		case OPT_TIMEOUT:
 		case OPT_QUEUE_TIMEOUT:
 		case OPT_POLL:
-			if ((ms = parse_duration(optarg)) <= 0) {
+			if (!cli_parse_duration(optarg, &ms) || ms <= 0) {
 				free(a->params);
 				return cli_usage_error(cli, "%s takes a duration (30s, 10m, 2h), not '%s'",
 						       c == OPT_TIMEOUT ? "--timeout" : c == OPT_POLL ? "--poll-interval"

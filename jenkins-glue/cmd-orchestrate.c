@@ -63,34 +63,6 @@ struct orch_args {
 	"                    sqlite://<state-dir>/kv.db)\n" \
 	"  --prefix P        key prefix (default /jcicd/)\n"
 
-static bool parse_long(const char *s, long *out)
-{
-	char *end;
-	if (!s || !*s)
-		return false;
-	*out = strtol(s, &end, 10);
-	return *end == '\0';
-}
-
-/* "90", "90s", "500ms", "15m", "2h" */
-static bool parse_duration(const char *s, long long *out)
-{
-	char *end;
-	double v = strtod(s, &end), mult = 1000;
-	if (end == s || v < 0)
-		return false;
-	if (strcmp(end, "ms") == 0)
-		mult = 1;
-	else if (strcmp(end, "m") == 0)
-		mult = 60000;
-	else if (strcmp(end, "h") == 0)
-		mult = 3600000;
-	else if (*end && strcmp(end, "s") != 0)
-		return false;
-	*out = (long long)(v * mult);
-	return true;
-}
-
 static int parse_args(struct cli *cli, int argc, char **argv, struct orch_args *a, int min_pos, int max_pos,
 		      const char *short_extra)
 {
@@ -121,14 +93,14 @@ static int parse_args(struct cli *cli, int argc, char **argv, struct orch_args *
 		case OPT_WAVES: a->waves = optarg; break;
 		case OPT_TIMEOUT: {
 			long long ms;
-			if (!parse_duration(optarg, &ms) || ms <= 0)
+			if (!cli_parse_duration(optarg, &ms) || ms <= 0)
 				return cli_usage_error(cli, "--timeout takes seconds (or 10m, 1h), not '%s'", optarg);
 			a->timeout_ms = ms;
 			break;
 		}
 		case OPT_MAX_FAILURES: {
 			long n;
-			if (!parse_long(optarg, &n) || n < 0)
+			if (!cli_parse_long(optarg, &n) || n < 0)
 				return cli_usage_error(cli, "--max-failures takes a whole number, not '%s'", optarg);
 			a->max_failures = n;
 			break;

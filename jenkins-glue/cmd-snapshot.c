@@ -57,44 +57,6 @@ struct snap_args {
 	int n_pos;
 };
 
-/* A whole decimal number (the CLI sees only the public API, so it parses
- * its own arguments). */
-static bool parse_number(const char *s, long *out)
-{
-	char *end;
-	long v;
-	if (!s || !*s || !(*s >= '0' && *s <= '9'))
-		return false;
-	v = strtol(s, &end, 10);
-	if (*end || v < 0)
-		return false;
-	*out = v;
-	return true;
-}
-
-/* "90", "90s", "15m", "2h", "1d" in milliseconds. */
-static bool parse_duration(const char *s, long long *out)
-{
-	char *end;
-	double v;
-	if (!s || !*s || !((*s >= '0' && *s <= '9') || *s == '.'))
-		return false;
-	v = strtod(s, &end);
-	if (strcmp(end, "") == 0 || strcmp(end, "s") == 0)
-		*out = (long long)(v * 1000);
-	else if (strcmp(end, "ms") == 0)
-		*out = (long long)v;
-	else if (strcmp(end, "m") == 0)
-		*out = (long long)(v * 60000);
-	else if (strcmp(end, "h") == 0)
-		*out = (long long)(v * 3600000);
-	else if (strcmp(end, "d") == 0)
-		*out = (long long)(v * 86400000);
-	else
-		return false;
-	return *out >= 0;
-}
-
 static void free_words(const char **v)
 {
 	free(v);
@@ -142,22 +104,22 @@ static int parse(struct cli *cli, int argc, char **argv, const struct option *lo
 		case OPT_WHY: a->why = optarg; break;
 		case OPT_SIGNED_BY: a->signed_by = optarg; break;
 		case OPT_WAIT:
-			if (!parse_duration(optarg, &a->wait_ms))
+			if (!cli_parse_duration(optarg, &a->wait_ms))
 				return cli_usage_error(cli, "--wait takes a duration (30s, 2m), not '%s'", optarg);
 			break;
 		case OPT_INTERVAL:
-			if (!parse_duration(optarg, &a->interval_ms) || a->interval_ms < 1000)
+			if (!cli_parse_duration(optarg, &a->interval_ms) || a->interval_ms < 1000)
 				return cli_usage_error(cli, "--interval takes a duration of at least 1s (90s, 15m), "
 						       "not '%s'", optarg);
 			a->have_interval = true;
 			break;
 		case OPT_KEEP:
-			if (!parse_number(optarg, &n) || n < 1)
+			if (!cli_parse_long(optarg, &n) || n < 1)
 				return cli_usage_error(cli, "--keep takes a number of snapshots, at least 1, not '%s'", optarg);
 			a->keep = n;
 			break;
 		case OPT_COUNT:
-			if (!parse_number(optarg, &n) || n < 1)
+			if (!cli_parse_long(optarg, &n) || n < 1)
 				return cli_usage_error(cli, "--count takes a positive number of polls, not '%s'", optarg);
 			a->count = n;
 			break;
@@ -166,7 +128,7 @@ static int parse(struct cli *cli, int argc, char **argv, const struct option *lo
 			snprintf(buf, sizeof(buf), "%s", optarg);
 			if (*buf && buf[strlen(buf) - 1] == '%')
 				buf[strlen(buf) - 1] = '\0';
-			if (!parse_number(buf, &n) || n > 50)
+			if (!cli_parse_long(buf, &n) || n < 0 || n > 50)
 				return cli_usage_error(cli, "--jitter takes a percentage from 0 to 50, not '%s'", optarg);
 			a->jitter = n == 0 ? -1 : (int)n;
 			break;
@@ -395,7 +357,7 @@ int cmd_snapshot_publish(struct cli *cli, int argc, char **argv)
 	cli->usage = usage;
 	if ((rc = parse(cli, argc, argv, longopts, &a, 0, 1)) >= 0)
 		return rc;
-	if (a.n_pos && (!parse_number(a.pos[0], &n) || n <= 0))
+	if (a.n_pos && (!cli_parse_long(a.pos[0], &n) || n <= 0))
 		return cli_usage_error(cli, "'%s' is not a snapshot number", a.pos[0]);
 	if ((rc = open_snapshots(cli, &a, &s)) != 0)
 		return rc;
