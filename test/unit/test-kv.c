@@ -6,7 +6,6 @@
 #include "jcicd/sys/kv.h"
 #include "kv-internal.h"
 
-static char *tmpdir;
 static char *urls[2];
 static int n_urls;
 static char prefix[64];
@@ -351,8 +350,9 @@ static Suite *kv_suite(void)
 	TCase *tc = tcase_create("backends");
 	const char *etcd = getenv("JCICD_TEST_ETCD");
 
-	char tmpl[] = "/tmp/jcicd-kv-XXXXXX";
-	tmpdir = jc_strdup(mkdtemp(tmpl));
+	static char tmpdir[] = "/tmp/jcicd-kv-XXXXXX";
+	if (!mkdtemp(tmpdir))
+		abort();
 	urls[n_urls++] = jc_sprintf("sqlite://%s/kv.db", tmpdir);
 	if (etcd && strncmp(etcd, "http://", 7) == 0)
 		urls[n_urls++] = jc_sprintf("etcd://%s", etcd + 7);
