@@ -23,6 +23,7 @@
 /* jobs */
 
 /* build */
+#include "jcicd/build.h"
 
 /* pipeline */
 #include "jcicd/pipeline.h"

@@ -27,6 +27,7 @@
 /* jobs */
 
 /* build */
+#include "jcicd/build.h"
 
 /* pipeline */
 #include "jcicd/pipeline.h"
