@@ -124,8 +124,10 @@ static int parse(struct cli *cli, int argc, char **argv, const struct option *lo
 	return c ? c : -1;
 }
 
-/* Opens the build state with the configuration and the flags. */
-static int open_builds(struct cli *cli, struct build_args *a, jc_builds **out)
+/* Opens the build state with the configuration and the flags.  A verb that
+ * builds (writing) needs sources and a repository: without them it is bad
+ * input, refused before the state directory is created. */
+static int open_builds(struct cli *cli, struct build_args *a, bool writing, jc_builds **out)
 {
 	jc_build_config *bc = NULL;
 	jc_build_options o;
@@ -155,6 +157,14 @@ static int open_builds(struct cli *cli, struct build_args *a, jc_builds **out)
 		o.interval_ms = a->interval_ms;
 	if (a->jitter)
 		o.jitter_percent = a->jitter;
+	if (writing && !o.repo_dir) {
+		jc_build_config_free(bc);
+		return cli_usage_error(cli, "no build repository: set build.repository.path in jcicd.yaml (or pass --repo)");
+	}
+	if (writing && o.n_entries == 0) {
+		jc_build_config_free(bc);
+		return cli_usage_error(cli, "no build sources: add build.sources to jcicd.yaml (or pass --sources)");
+	}
 	rc = jc_build_open(out, &o, &err);
 	jc_build_config_free(bc);
 	if (rc < 0)
@@ -309,7 +319,7 @@ int cmd_build_poll(struct cli *cli, int argc, char **argv)
 	cli->usage = usage;
 	if ((rc = parse(cli, argc, argv, longopts, &a, 0)) >= 0)
 		return rc;
-	if ((rc = open_builds(cli, &a, &b)) != 0)
+	if ((rc = open_builds(cli, &a, true, &b)) != 0)
 		return rc;
 	jc_error_clear(&err);
 	rc = jc_build_poll(&r, b, &err);
@@ -337,7 +347,7 @@ int cmd_build_run(struct cli *cli, int argc, char **argv)
 	cli->usage = usage;
 	if ((rc = parse(cli, argc, argv, longopts, &a, 1000)) >= 0)
 		return rc;
-	if ((rc = open_builds(cli, &a, &b)) != 0)
+	if ((rc = open_builds(cli, &a, true, &b)) != 0)
 		return rc;
 	jc_error_clear(&err);
 	rc = jc_build_run(&r, b, a.pos, (size_t)a.n_pos, &err);
@@ -368,7 +378,7 @@ int cmd_build_status(struct cli *cli, int argc, char **argv)
 	cli->usage = usage;
 	if ((rc = parse(cli, argc, argv, longopts, &a, 0)) >= 0)
 		return rc;
-	if ((rc = open_builds(cli, &a, &b)) != 0)
+	if ((rc = open_builds(cli, &a, false, &b)) != 0)
 		return rc;
 	if (jc_build_status(&st, &n, b, &err) < 0) {
 		rc = cli_fail(cli, &err);
@@ -425,7 +435,7 @@ int cmd_build_publish(struct cli *cli, int argc, char **argv)
 	cli->usage = usage;
 	if ((rc = parse(cli, argc, argv, longopts, &a, 0)) >= 0)
 		return rc;
-	if ((rc = open_builds(cli, &a, &b)) != 0)
+	if ((rc = open_builds(cli, &a, false, &b)) != 0)
 		return rc;
 	if (jc_build_publish(b, &err) < 0) {
 		rc = cli_fail(cli, &err);
@@ -515,7 +525,7 @@ int cmd_build_watch(struct cli *cli, int argc, char **argv)
 	cli->usage = usage;
 	if ((rc = parse(cli, argc, argv, longopts, &a, 0)) >= 0)
 		return rc;
-	if ((rc = open_builds(cli, &a, &b)) != 0)
+	if ((rc = open_builds(cli, &a, true, &b)) != 0)
 		return rc;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
