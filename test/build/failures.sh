@@ -64,7 +64,7 @@ is "$(repo_version "$REPO" jcf-deps)" "" "nothing of deps is published"
 is "$(repo_version "$REPO" jcf-good)" "$good2" "good is unchanged (nothing moved)"
 
 # 4. a hung build is stopped at its deadline, with everything it started
-write_config "$JCICD_CONFIG" "$REPO" "{name: good, git: src/good}" "{name: hung, git: src/hung, timeout: 5s}"
+write_config "$JCICD_CONFIG" "$REPO" "{name: good, git: src/good}" "{name: hung, git: src/hung, timeout: 15s}"
 start=$(date +%s)
 exits 1 "a hung build fails" jcicd build run hung
 took=$(($(date +%s) - start))
