@@ -511,9 +511,22 @@ int jc_build_config_load(jc_build_config **out, const jc_config *cfg, jc_error *
 
 int jc_build_config_load_sources(jc_build_config *c, const char *path, jc_error *err)
 {
-	int rc = load_sources_file(c, path, err);
+	/* a bad file leaves the configured list as it was */
+	jc_build_entry *old = c->entries;
+	size_t n_old = c->opts.n_entries;
+	int rc;
+	c->entries = NULL;
+	rc = load_sources_file(c, path, err);
 	jc_yaml_free(c->sources_doc);
 	c->sources_doc = NULL;
+	if (rc < 0) {
+		free(c->entries);
+		c->entries = old;
+		c->opts.entries = old;
+		c->opts.n_entries = n_old;
+	} else {
+		free(old);
+	}
 	return rc;
 }
 

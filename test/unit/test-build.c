@@ -143,6 +143,16 @@ START_TEST(sources_in_their_own_file)
 	ck_assert_str_eq(o->entries[1].git, "/abs/c");
 	ck_assert_int_eq(jc_build_config_load_sources(bc, "/nonexistent/s.yaml", &err), JC_EINVALID);
 	ck_assert_msg(strstr(err.message, "/nonexistent/s.yaml") || jc_str_ends(err.file, "/nonexistent/s.yaml"), "%s", err.message);
+	/* a bad file leaves the list as it was */
+	test_write(dir, "bad.yaml", "sources:\n  - {name: d, git: /d}\n  - {name: e, git: /e, brnach: x}\n");
+	free(other);
+	other = test_path(dir, "bad.yaml");
+	ck_assert_int_eq(jc_build_config_load_sources(bc, other, &err), JC_EINVALID);
+	ck_assert_int_eq(err.line, 3);
+	o = jc_build_config_options(bc);
+	ck_assert_uint_eq(o->n_entries, 2);
+	ck_assert_str_eq(o->entries[0].name, "b");
+	ck_assert_str_eq(o->entries[1].git, "/abs/c");
 	free(other);
 	free(sub);
 	cleanup(cfg, bc, dir);
