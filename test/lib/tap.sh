@@ -26,6 +26,8 @@ pids_below() {
 }
 tap_cleanup() {
 	# stop what a test's local clouds left running, then remove the scratch dir
+	# (out of $T first: a test that cd'ed below it would kill itself)
+	cd / || return
 	pids=$(pids_below "$T")
 	[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
 	[ -n "${TAP_KEEP:-}" ] || rm -rf "$T"
