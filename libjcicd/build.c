@@ -502,8 +502,10 @@ static int record_attempt(jc_builds *b, jc_bld_job *job, int64_t started, jc_err
 	char *t0 = num(started), *t1 = num(jc_wall_ms() / 1000), *bn = num(job->build_number);
 	const char *res = result_name(job->result);
 	const char *msg = job->result == JC_BUILD_OK ? NULL : job->err.message;
-	bool attempted = job->result == JC_BUILD_OK || job->result == JC_BUILD_FAILED ||
-			 job->result == JC_BUILD_SKIPPED;
+	/* a source that could not be asked (no ref) used no build number and
+	 * must not make the next poll rebuild what it built before */
+	bool attempted = job->ref && (job->result == JC_BUILD_OK || job->result == JC_BUILD_FAILED ||
+				      job->result == JC_BUILD_SKIPPED);
 	int rc;
 
 	rc = exec_bind(b, "UPDATE build_entries SET last_result = ?, last_error = ?, last_log = ?, last_version = ?, "

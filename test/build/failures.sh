@@ -86,4 +86,17 @@ ok "good moved up" version_gt "$(repo_version "$REPO" jcf-good)" "$good2"
 write_config "$JCICD_CONFIG" "$REPO" "{name: good, git: src/good, branch: nope}"
 exits 1 "a missing branch fails the entry" jcicd build poll
 like "$OUT" "good: FAILED: .*src/good has no branch nope" "the error names the branch"
+good_before=$(status_field good builds)
+write_config "$JCICD_CONFIG" "$REPO" "{name: good, git: src/good, branch: main}"
+exits 0 "back on a branch that exists: nothing to rebuild" jcicd build poll
+like "$OUT" "0 changed, 0 built" "the failed ls-remote did not make the old commit look new"
+is "$(status_field good builds)" "$good_before" "and used no build number"
+
+# 6. APT entries are parsed but not built yet: a clear failure, the rest builds
+commit "$T/src/good"
+write_config "$JCICD_CONFIG" "$REPO" "{name: good, git: src/good}" \
+	"{name: carried, apt: {path: $T/mirror, suite: stable}, binary: jq}"
+exits 1 "an APT entry fails" jcicd build poll
+like "$OUT" "carried: FAILED: .*APT entries are not built yet" "with an error that says so"
+like "$OUT" "good: built" "good is built all the same"
 done_testing
