@@ -298,10 +298,11 @@ static int report(struct cli *cli, int rc, const jc_build_poll_result *r, const 
 static const char poll_usage[] =
 	"Usage: jcicd build poll [options]\n\n"
 	"Asks every build source whether it changed: git entries with one `git ls-remote`\n"
-	"(nothing is fetched while the branch does not move), APT entries with a conditional\n"
-	"request for their Release.  Each changed entry is built in a clean directory from the\n"
-	"tree at that commit (dpkg-buildpackage -us -uc -b, after a build-dependency check),\n"
-	"in parallel up to --jobs, and what succeeded is published into the build repository.\n"
+	"(nothing is fetched while the branch does not move).  APT entries (apt: with source:\n"
+	"or binary:) are read from sources.yaml but not built yet: they fail with that error.\n"
+	"Each changed entry is built in a clean directory from the tree at that commit\n"
+	"(dpkg-buildpackage -us -uc -b, after a build-dependency check), in parallel up to\n"
+	"--jobs, and what succeeded is published into the build repository.\n"
 	"A failed build publishes nothing and is not retried until the source moves again\n"
 	"(or `jcicd build run`).  Exit 0 all well, 1 a build failed, 2 bad configuration,\n"
 	"3 a source could not be reached; the others are built all the same.\n";
