@@ -138,6 +138,11 @@ int cmd_kv_delete(struct cli *cli, int argc, char **argv);
 int cmd_kv_list(struct cli *cli, int argc, char **argv);
 
 /* build */
+int cmd_build_poll(struct cli *cli, int argc, char **argv);
+int cmd_build_status(struct cli *cli, int argc, char **argv);
+int cmd_build_run(struct cli *cli, int argc, char **argv);
+int cmd_build_publish(struct cli *cli, int argc, char **argv);
+int cmd_build_watch(struct cli *cli, int argc, char **argv);
 
 /* jobs */
 int cmd_jobs_generate(struct cli *cli, int argc, char **argv);

@@ -53,6 +53,11 @@ const struct cli_command cli_commands[] = {
 	{ "kv", "list", cmd_kv_list, "keys under a prefix" },
 
 	/* build (cmd-build.c) */
+	{ "build", "poll", cmd_build_poll, "ask every build source; build and publish what changed" },
+	{ "build", "status", cmd_build_status, "per source: last commit seen, last build, result, log" },
+	{ "build", "run", cmd_build_run, "build sources now, changed or not" },
+	{ "build", "publish", cmd_build_publish, "rewrite the build repository's indices from the store" },
+	{ "build", "watch", cmd_build_watch, "poll every interval, with jitter" },
 
 	/* jobs (cmd-jobs.c) */
 	{ "jobs", "generate", cmd_jobs_generate, "write the Jenkins config.xml of every job of a definition" },

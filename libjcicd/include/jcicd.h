@@ -28,6 +28,7 @@
 #include "jcicd/jobs.h"
 
 /* build */
+#include "jcicd/build.h"
 
 /* pipeline */
 #include "jcicd/pipeline.h"
