@@ -8,6 +8,8 @@ KV="sqlite://$T/kv.db"      # the reference names system paths: keep off them
 
 exits 0 "jobs: the section and the file it includes" jcicd jobs list --config "$C"
 like "$OUT" "jcicd-poll" "its jobs are jcicd's own pipeline"
+exits 0 "build: the section and its sources file parse" jcicd build status --config "$C" --json
+like "$OUT" "hello-jcicd" "the sources file's entry is there"
 exits 0 "snapshots: the section parses" jcicd snapshot list --config "$C" --publish-root "$T/publish"
 exits 0 "kv: the section parses" jcicd current-version --config "$C" --kv "$KV"
 exits 1 "kv.rollout: the section parses (no rollout yet)" jcicd rollout status --config "$C" --kv "$KV"
