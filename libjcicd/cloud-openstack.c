@@ -57,10 +57,11 @@ static void os_close(void *state)
 	if (!oc)
 		return;
 	jc_http_get_stats(oc->http, &st);
+	/* what it took, said aloud when something had to be retried */
 	if (st.requests)
-		jc_log(oc->log, JC_LOG_INFO, "openstack", "cloud %s: %ld HTTP request%s (%ld retried), %d token%s",
-		       oc->cfg->name, st.requests, st.requests == 1 ? "" : "s", st.retries, oc->auths,
-		       oc->auths == 1 ? "" : "s");
+		jc_log(oc->log, st.retries ? JC_LOG_NOTICE : JC_LOG_DEBUG, "openstack",
+		       "cloud %s: %ld HTTP request%s (%ld retried), %d token%s", oc->cfg->name, st.requests,
+		       st.requests == 1 ? "" : "s", st.retries, oc->auths, oc->auths == 1 ? "" : "s");
 	jc_http_free(oc->http);
 	os_config_free(oc->cfg);
 	free(oc->token_header);
