@@ -141,6 +141,7 @@ struct mock {
 	char token[32];
 	bool revoke_next;     /* the next call with the current token gets 401 */
 	bool bad_password;
+	bool drop_posts;      /* act on POST /servers, then close without an answer */
 	int max_minor;        /* Nova's newest microversion 2.<max_minor> */
 	char last_list[512];
 	char last_post[4096];
@@ -249,6 +250,10 @@ static int serve_one(int c)
 	} else if (strcmp(method, "POST") == 0 && strcmp(path, "/v2.1/servers") == 0) {
 		M.posts++;
 		jc_strlcpy(M.last_post, body, sizeof(M.last_post));
+		if (M.drop_posts) {
+			pthread_mutex_unlock(&M.lock);
+			return -1;
+		}
 		pthread_mutex_unlock(&M.lock);
 		reply(c, 202, NULL, "{\"server\": {\"id\": \"new-1\"}}");
 	} else if (strncmp(path, "/v2.1/flavors", 13) == 0) {
@@ -527,6 +532,26 @@ START_TEST(older_nova_falls_back)
 }
 END_TEST
 
+START_TEST(an_acted_on_post_is_never_sent_twice)
+{
+	jc_cloud *cloud = open_mock();
+	jc_server_create r = mock_request();
+	jc_create_result res;
+	jc_server_list *l;
+	jc_error err;
+	/* a kept-alive connection first, which the POST must not reuse */
+	ck_assert_int_eq(jc_cloud_list(cloud, "t1", &l, &err), 0);
+	jc_server_list_free(l);
+	M.drop_posts = true;
+	ck_assert_int_eq(jc_cloud_create(cloud, &r, 1, &res, &err), 0);
+	/* the connection died after Nova acted: looked up by name, not resent */
+	ck_assert_int_eq(M.posts, 1);
+	ck_assert_str_eq(res.id, "s-1");
+	jc_create_results_clear(&res, 1);
+	jc_cloud_free(cloud);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("openstack-auth");
@@ -544,6 +569,7 @@ static Suite *suite(void)
 	tcase_add_test(t, create_resolves_names_once);
 	tcase_add_test(t, unknown_and_ambiguous_names_create_nothing);
 	tcase_add_test(t, older_nova_falls_back);
+	tcase_add_test(t, an_acted_on_post_is_never_sent_twice);
 	suite_add_tcase(s, t);
 	return s;
 }
