@@ -14,3 +14,26 @@ test_unit_test_openstack_compute_SOURCES = test/unit/test-openstack-compute.c te
 test_unit_test_openstack_compute_CFLAGS = $(UNIT_CFLAGS)
 test_unit_test_openstack_compute_LDADD = $(UNIT_LDADD)
 endif
+
+# integration tests against the loopback cloud of test/openstack/up.sh
+# (started by test/services/openstack.sh; they skip without it)
+TESTS += \
+	test/openstack/apply.sh \
+	test/openstack/errors.sh
+# files, not the directory: an in-tree build leaves its logs there
+EXTRA_DIST += \
+	test/openstack/up.sh \
+	test/openstack/down.sh \
+	test/openstack/lib.sh \
+	test/openstack/configure.sh \
+	test/openstack/setup-cloud.py \
+	test/openstack/packages.list \
+	test/openstack/testlib.sh \
+	test/openstack/data/stack.yaml \
+	test/openstack/data/userdata.sh.tmpl \
+	test/openstack/data/key.pub \
+	test/openstack/data/small.yaml \
+	test/openstack/data/error.yaml \
+	test/openstack/data/bad-flavor.yaml \
+	test/openstack/data/bad-image.yaml \
+	test/openstack/data/dup-image.yaml
