@@ -19,7 +19,8 @@ endif
 # (started by test/services/openstack.sh; they skip without it)
 TESTS += \
 	test/openstack/apply.sh \
-	test/openstack/errors.sh
+	test/openstack/errors.sh \
+	test/openstack/faults.sh
 # files, not the directory: an in-tree build leaves its logs there
 EXTRA_DIST += \
 	test/openstack/up.sh \
@@ -29,10 +30,12 @@ EXTRA_DIST += \
 	test/openstack/setup-cloud.py \
 	test/openstack/packages.list \
 	test/openstack/testlib.sh \
+	test/openstack/fault-proxy.py \
 	test/openstack/data/stack.yaml \
 	test/openstack/data/userdata.sh.tmpl \
 	test/openstack/data/key.pub \
 	test/openstack/data/small.yaml \
+	test/openstack/data/faults.yaml \
 	test/openstack/data/error.yaml \
 	test/openstack/data/bad-flavor.yaml \
 	test/openstack/data/bad-image.yaml \
