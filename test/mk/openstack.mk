@@ -21,8 +21,12 @@ TESTS += \
 	test/openstack/apply.sh \
 	test/openstack/errors.sh \
 	test/openstack/faults.sh
-# files, not the directory: an in-tree build leaves its logs there
+# files, not the directory: an in-tree build leaves its logs there (and
+# automake does not distribute TESTS scripts by itself)
 EXTRA_DIST += \
+	test/openstack/apply.sh \
+	test/openstack/errors.sh \
+	test/openstack/faults.sh \
 	test/openstack/up.sh \
 	test/openstack/down.sh \
 	test/openstack/lib.sh \
