@@ -24,11 +24,14 @@ case ${1:-} in
 start)
 	[ "$(id -u)" = 0 ] || { echo "openstack: needs root (apt-get, daemons, a bridge)" >&2; exit 1; }
 	before=$(running | tr '\n' ' ')
-	"$HERE/up.sh" >&2
+	rc=0
+	"$HERE/up.sh" >&2 || rc=$?
+	# what this start started is stop's to stop, even when up.sh failed
 	mkdir -p "$RUN"
 	for n in $(running); do
 		case " $before " in *" $n "*) ;; *) echo "$n" ;; esac
 	done >>"$MINE"
+	[ "$rc" = 0 ] || exit "$rc"
 	echo "JCICD_TEST_OPENSTACK_CLOUD=jcicd-demo"
 	echo "JCICD_TEST_OPENSTACK_ADMIN_CLOUD=jcicd-admin"
 	echo "JCICD_TEST_OPENSTACK_APPCRED_CLOUD=jcicd-appcred"
