@@ -140,6 +140,10 @@ static const char *cloud_name(struct cli *cli, const struct stack_args *a)
 	clouds = jc_config_section(cli->config, "clouds");
 	if (clouds && jc_yaml_get(clouds, "default"))
 		return jc_yaml_scalar(jc_yaml_get(clouds, "default"));
+	/* the OpenStack tools' own way to name a cloud of clouds.yaml */
+	env = getenv("OS_CLOUD");
+	if (env && *env)
+		return env;
 	return "local";
 }
 
@@ -353,7 +357,10 @@ static const char apply_usage[] =
 	"USERDATA goes to every server (a role's own `userdata:` wins); a file ending in .tmpl\n"
 	"is a template with ${hostname}, ${role}, ${tag} and ${version} (--version).\n"
 	"The original form `apply SPEC USERDATA --project_tag T --override_instance_number\n"
-	"\"cp=5:ct=2\"` works too.  --cloud local (the default) is the embedded cloud.\n";
+	"\"cp=5:ct=2\"` works too.  --cloud local (the default) is the embedded cloud; any other\n"
+	"name is a cloud of clouds.yaml (--clouds-yaml FILE, $OS_CLIENT_CONFIG_FILE, ./,\n"
+	"~/.config/openstack, /etc/openstack), or \"env\" for the OS_* variables.  Without\n"
+	"--cloud: $JCICD_CLOUD, clouds.default of jcicd.yaml, $OS_CLOUD, then local.\n";
 
 int cmd_apply(struct cli *cli, int argc, char **argv)
 {

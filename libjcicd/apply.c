@@ -264,12 +264,23 @@ static int status_rank(jc_server_status s)
 	return 0;
 }
 
+static bool tracked(const struct want *wants, size_t n, const char *id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (wants[i].server_id && strcmp(wants[i].server_id, id) == 0)
+			return true;
+	return false;
+}
+
 /*
- * Two servers with one name can only come from a race between two applies
- * (or a create retried by hand).  Keep the best and delete the others, so
- * the stack converges to exactly one server per name.
+ * Two servers with one name come from a race between two applies, a create
+ * retried by hand, or a create that timed out while it waited in the
+ * cloud's queue and landed later.  Keep the best (the one apply follows,
+ * among equals) and delete the others, so the stack converges to exactly
+ * one server per name.
  */
-static int delete_duplicates(jc_cloud *cloud, jc_server_list *l, const jc_logger *log, jc_error *err)
+static int delete_duplicates(jc_cloud *cloud, jc_server_list *l, const struct want *wants, size_t n,
+			     const jc_logger *log, jc_error *err)
 {
 	jc_strv doomed = JC_STRV_INIT;
 	int rc = 0;
@@ -281,7 +292,11 @@ static int delete_duplicates(jc_cloud *cloud, jc_server_list *l, const jc_logger
 			const jc_server *b = &l->servers[j];
 			if (b->status == JC_SERVER_DELETING || strcmp(a->name, b->name) != 0)
 				continue;
-			const jc_server *lose = status_rank(b->status) > status_rank(a->status) ? a : b;
+			const jc_server *lose = status_rank(b->status) > status_rank(a->status)   ? a
+						: status_rank(b->status) < status_rank(a->status) ? b
+						: tracked(wants, n, a->id)			  ? b
+						: tracked(wants, n, b->id)			  ? a
+											  : b;
 			if (!jc_strv_contains(&doomed, lose->id)) {
 				jc_log(log, JC_LOG_NOTICE, "apply", "%s exists twice (%s, %s); deleting %s", a->name,
 				       a->id, b->id, lose->id);
@@ -504,6 +519,18 @@ static bool settled(const struct want *wants, size_t n, size_t *n_active)
 	return all;
 }
 
+/* A server of a wanted name that apply does not follow (a duplicate on
+ * its way out): the stack is not settled until it is gone. */
+static bool duplicates_left(const jc_server_list *l, const struct want *wants, size_t n)
+{
+	for (size_t i = 0; l && i < l->n; i++)
+		for (size_t j = 0; j < n; j++)
+			if (wants[j].server_id && strcmp(l->servers[i].name, wants[j].inst->name) == 0 &&
+			    strcmp(l->servers[i].id, wants[j].server_id) != 0)
+				return true;
+	return false;
+}
+
 static void build_report(jc_plan *p, const struct want *wants, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -578,17 +605,24 @@ int jc_apply_run(jc_plan **out, jc_cloud *cloud, const jc_spec *spec, const jc_a
 		wants[i].inst = &inst[i];
 	/* all local checks first: bad input makes no cloud call */
 	rc = prepare_wants(wants, inst, n, opts, err);
-	if (rc == 0 && n) {
-		jc_server_create *reqs = jc_calloc(n, sizeof(*reqs));
-		for (size_t i = 0; i < n; i++)
-			reqs[i] = wants[i].req;
-		rc = jc_cloud_prepare(cloud, reqs, n, err);
+	if (rc == 0)
+		rc = jc_cloud_list(cloud, opts->tag, &l, err);
+	if (rc == 0) {
+		/* the cloud checks (and resolves) what is about to be created, before
+		 * anything is: a stack that exists costs nothing more than its list */
+		jc_server_create *reqs = jc_calloc(n ? n : 1, sizeof(*reqs));
+		size_t k = 0;
+		for (size_t i = 0; i < n; i++) {
+			const jc_server *s = find_server(l, &wants[i]);
+			if (!s || s->status == JC_SERVER_ERROR)
+				reqs[k++] = wants[i].req;
+		}
+		if (k)
+			rc = jc_cloud_prepare(cloud, reqs, k, err);
 		free(reqs);
 	}
 	if (rc == 0)
-		rc = jc_cloud_list(cloud, opts->tag, &l, err);
-	if (rc == 0)
-		rc = delete_duplicates(cloud, l, log, err);
+		rc = delete_duplicates(cloud, l, wants, n, log, err);
 	if (rc < 0)
 		goto out;
 
@@ -611,7 +645,7 @@ int jc_apply_run(jc_plan **out, jc_cloud *cloud, const jc_spec *spec, const jc_a
 		create_round(cloud, wants, n, retry, log);
 		if (l)
 			assign_floating_ips(cloud, wants, n, l, log);
-		bool done = settled(wants, n, &n_active);
+		bool done = settled(wants, n, &n_active) && !duplicates_left(l, wants, n);
 		jc_progress(log, "apply", "servers ready", (long)n_active, (long)n);
 		if (done)
 			break;
@@ -635,6 +669,8 @@ int jc_apply_run(jc_plan **out, jc_cloud *cloud, const jc_spec *spec, const jc_a
 			}
 			continue;
 		}
+		if (delete_duplicates(cloud, l, wants, n, log, &lerr) < 0)
+			jc_log(log, JC_LOG_WARN, "apply", "deleting a duplicate failed: %s (will try again)", lerr.message);
 		observe(cloud, wants, n, l, retry, log);
 	}
 	rc = 0;

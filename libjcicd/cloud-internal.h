@@ -5,5 +5,6 @@
 #include "jcicd/sys/cloud.h"
 
 extern const jc_cloud_provider jc_local_provider;
+extern const jc_cloud_provider jc_openstack_provider;
 
 #endif

@@ -24,6 +24,7 @@ static void register_builtins_locked(void)
 	if (n_registry)
 		return;
 	registry[n_registry++] = &jc_local_provider;
+	registry[n_registry++] = &jc_openstack_provider;
 }
 
 int jc_cloud_register(const jc_cloud_provider *p, jc_error *err)

@@ -249,6 +249,12 @@ static void xfer_setup(struct xfer *x)
 	if (timeout > 0)
 		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	/* libcurl silently sends a request again when a reused connection dies
+	 * before any answer byte, whatever the method: a POST the server acted
+	 * on before the connection dropped would be repeated.  A request that is
+	 * not idempotent goes on a connection of its own. */
+	if (!x->idempotent)
+		curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	if (h->share)
 		curl_easy_setopt(e, CURLOPT_SHARE, h->share);

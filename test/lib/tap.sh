@@ -16,7 +16,7 @@ TAP_N=0
 TAP_FAILED=0
 T=$(mktemp -d /tmp/jcicd-tap-XXXXXX)
 export JCICD_STATE_DIR="$T/state"
-unset JCICD_CONFIG JCICD_CLOUD JCICD_LOCAL_FAIL_RATE JCICD_LOCAL_FAIL_ROLES JCICD_LOCAL_BUILD_MS
+unset JCICD_CONFIG JCICD_CLOUD OS_CLOUD JCICD_LOCAL_FAIL_RATE JCICD_LOCAL_FAIL_ROLES JCICD_LOCAL_BUILD_MS
 # pids of processes whose working directory is below DIR (the local cloud
 # runs each server's userdata in its server directory)
 pids_below() {
