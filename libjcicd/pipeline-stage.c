@@ -597,9 +597,12 @@ int jc_stage_run(jc_stage_outcome *out, const jc_pipeline *p, const char *stage,
 		jc_buf_puts(&why, run_err.message);
 	}
 	teardown(&c, verdict != JC_VERDICT_PASSED && verdict != JC_VERDICT_SKIPPED);
-	if (verdict == JC_VERDICT_PASSED && c.def->promote && c.snaps) {
+	/* a stage skipped as not applicable (the first snapshot has nothing to
+	 * upgrade from) does not hold the pointer back: otherwise the first
+	 * snapshot would reach stable without ever being testing */
+	if ((verdict == JC_VERDICT_PASSED || verdict == JC_VERDICT_SKIPPED) && c.def->promote && c.snaps) {
 		jc_error perr;
-		char *reason = jc_sprintf("passed stage %s (record %ld)", c.def->name, c.record);
+		char *reason = jc_sprintf("%s stage %s (record %ld)", jc_verdict_name(verdict), c.def->name, c.record);
 		if (jc_snapshot_promote(NULL, c.snaps, snapshot, c.def->promote, "jcicd pipeline", reason, &perr) < 0) {
 			verdict = JC_VERDICT_ERROR;
 			jc_buf_printf(&why, "%spromoting to %s failed: %s", why.len ? "; " : "", c.def->promote, perr.message);

@@ -19,6 +19,13 @@ MK="$TOP_SRCDIR/test/pipeline/make-package.sh"
 REPO="$P/state/build-repo"
 cd "$P" || exit 1
 count_servers() { ls "$P/state/local-cloud/servers" 2>/dev/null | wc -l; }
+pointers() { # "pointer=N ..." of every snapshot pointer
+	jcicd snapshot list --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+snaps = d["snapshots"] if isinstance(d, dict) else d
+print(" ".join(sorted("%s=%s" % (p, s["number"]) for s in snaps for p in s.get("pointers", []))))'
+}
 verdicts() { # snapshot -> "stage:verdict ..." of its newest records
 	jcicd history --snapshot "$1" --json | python3 -c '
 import json, sys
@@ -40,6 +47,7 @@ exits 0 "approve it" jcicd approve --snapshot 1 --stage production --who tester 
 exits 0 "production, approved" jcicd stage production --snapshot 1
 is "$(verdicts 1)" "acceptance:passed nonfunctional:passed upgrade:skipped staging:passed production:passed" \
 	"snapshot 1: every stage passed, upgrade skipped (nothing before it)"
+is "$(pointers)" "latest=1 stable=1 testing=1" "a skipped upgrade (nothing before snapshot 1) does not hold testing back"
 is "$(count_servers)" "6" "fresh stacks were torn down; staging and production (3 nodes each) live on"
 ok "each node unpacked the snapshot's package" sh -c "grep -l 'hello-jcicd 1.0-1' '$P'/state/local-cloud/servers/*/root/installed | wc -l | grep -qx 6"
 
@@ -50,13 +58,7 @@ is "$(verdicts 2)" "acceptance:passed nonfunctional:passed upgrade:passed stagin
 	"snapshot 2: every stage passed"
 up=$(jcicd history --snapshot 2 --json | python3 -c 'import json,sys; print([s["from_snapshot"] for s in json.load(sys.stdin)["stages"] if s["stage"]=="upgrade"][0])')
 is "$up" "1" "upgrade started from the last good snapshot, 1"
-exits 0 "pointers" jcicd snapshot list --json
-ptr=$(printf '%s' "$OUT" | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-snaps = d["snapshots"] if isinstance(d, dict) else d
-print(" ".join(sorted("%s=%s" % (p, s["number"]) for s in snaps for p in s.get("pointers", []))))')
-is "$ptr" "latest=2 stable=2 testing=2" "testing and stable moved to 2 after upgrade and staging"
+is "$(pointers)" "latest=2 stable=2 testing=2" "testing and stable moved to 2 after upgrade and staging"
 ok "staging and production nodes run 1.1-1" sh -c "grep -l 'hello-jcicd 1.1-1' '$P'/state/local-cloud/servers/*/root/installed | wc -l | grep -qx 6"
 
 # a regression: the same package, but it grew
