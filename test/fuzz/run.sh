@@ -14,9 +14,12 @@ srcs="libjcicd/util.c libjcicd/error.c libjcicd/log.c libjcicd/os.c libjcicd/yam
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -I$cfg -Ilibjcicd -Ilibjcicd/include $(pkg-config --cflags yaml-0.1)"
 libs="$(pkg-config --libs yaml-0.1) -lpthread"
 n=0
-for t in yaml spec userdata; do
+for t in yaml spec userdata deb822; do
 	n=$((n + 1))
-	if ! clang $flags test/fuzz/fuzz-$t.c $srcs $libs -o "$out/fuzz-$t" 2>"$out/build-$t.log"; then
+	extra=""
+	# what a mirror sends: Release files and Packages indices
+	[ "$t" = deb822 ] && extra="libjcicd/repo-deb822.c libjcicd/repo-release.c libjcicd/repo-hash.c -lcrypto -lz"
+	if ! clang $flags test/fuzz/fuzz-$t.c $srcs $extra $libs -o "$out/fuzz-$t" 2>"$out/build-$t.log"; then
 		echo "not ok $n - fuzz-$t builds"; sed 's/^/# /' "$out/build-$t.log" | head; continue
 	fi
 	mkdir -p "$out/corpus-$t"
