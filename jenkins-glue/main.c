@@ -76,19 +76,31 @@ const struct cli_command cli_commands[] = {
 	{ NULL, NULL, NULL, NULL },
 };
 
+/* The groups of jcicd --help, each named before its first command. */
+static const struct {
+	const char *first;
+	const char *title;
+} help_groups[] = {
+	{ "validate", "Stacks, on the local cloud or OpenStack" },
+	{ "snapshot poll", "Snapshots" },
+	{ "trigger-update", "The node protocol (the jorc verbs), rollouts, the agent" },
+	{ "kv get", "The coordination store" },
+	{ "build poll", "Package builds" },
+	{ "jobs generate", "Jenkins jobs" },
+	{ "history", "The pipeline" },
+};
+
 static void print_help(const char *prog)
 {
-	const char *noun = NULL;
 	printf("Usage: %s [--help] [--version] COMMAND [ARGS...]\n\n"
 	       "jcicd turns packages into numbered snapshots, snapshots into verdicts, and verdicts into\n"
-	       "rolled-out clouds.  Every command takes --help.\n\nStack commands:\n", prog);
+	       "rolled-out clouds.  Every command takes --help.\n", prog);
 	for (const struct cli_command *c = cli_commands; c->verb; c++) {
-		if (c->noun && (!noun || strcmp(noun, c->noun) != 0)) {
-			noun = c->noun;
-			printf("\n%s commands:\n", noun);
-		}
 		char name[64];
 		snprintf(name, sizeof(name), "%s%s%s", c->noun ? c->noun : "", c->noun ? " " : "", c->verb);
+		for (size_t i = 0; i < sizeof(help_groups) / sizeof(help_groups[0]); i++)
+			if (strcmp(name, help_groups[i].first) == 0)
+				printf("\n%s:\n", help_groups[i].title);
 		printf("  %-26s %s\n", name, c->summary);
 	}
 	printf("\nExit status: 0 ok, 1 the operation failed, 2 bad input or usage, 3 a service was\n"
