@@ -75,7 +75,7 @@ int cmd_agent(struct cli *cli, int argc, char **argv)
 		"of jcicd.yaml sets everything below; flags win.\n\n"
 		"Options:\n"
 		"  --once                one pass (converge or validate), then exit: 0 healthy, 1 not\n"
-		"  --kv URL              the KV store (kv.url, $JCICD_KV, sqlite://<state>/kv.db)\n"
+		"  --kv URL              the KV store ($JCICD_KV, kv.url, sqlite://<state>/kv.db)\n"
 		"  --prefix P            key prefix (default /jcicd/)\n"
 		"  --hostname H          this node (default $JCICD_HOSTNAME, the host name)\n"
 		"  --role R  --tag T     (default $JCICD_ROLE / $JCICD_TAG, or from the hostname)\n"

@@ -61,7 +61,7 @@ static int kv_setup(struct cli *cli, int argc, char **argv, struct kv_args *a, i
 }
 
 static const char kv_opts_help[] =
-	"\nOptions:\n  --kv URL   the store (default: kv.url in jcicd.yaml, $JCICD_KV, sqlite://<state>/kv.db)\n";
+	"\nOptions:\n  --kv URL   the store (default: $JCICD_KV, then kv.url in jcicd.yaml, then sqlite://<state>/kv.db)\n";
 
 static json_object *pair_json(const jc_kv_pair *p)
 {

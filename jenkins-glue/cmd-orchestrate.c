@@ -59,8 +59,8 @@ struct orch_args {
 
 #define KV_OPTIONS_HELP \
 	"\nStore options:\n" \
-	"  --kv URL          the KV store (default: kv.url in jcicd.yaml, $JCICD_KV,\n" \
-	"                    sqlite://<state-dir>/kv.db)\n" \
+	"  --kv URL          the KV store (default: $JCICD_KV, then kv.url in jcicd.yaml,\n" \
+	"                    then sqlite://<state-dir>/kv.db)\n" \
 	"  --prefix P        key prefix (default /jcicd/)\n"
 
 static int parse_args(struct cli *cli, int argc, char **argv, struct orch_args *a, int min_pos, int max_pos,
