@@ -9,10 +9,11 @@ test_unit_test_jobs_LDADD = $(UNIT_LDADD)
 endif
 # job XML golden files and the JJB cross-check; the Jenkins stand-in and
 # what runs against it (skipped without JCICD_TEST_JENKINS)
-TESTS += \
+JOBS_TESTS = \
 	test/cli/jobs-golden.sh \
 	test/cli/jobs-jjb.sh \
 	test/cli/jobs-clients.sh \
 	test/cli/jobs-sync.sh \
 	test/cli/jobs-pipeline.sh
-EXTRA_DIST += test/jenkins
+TESTS += $(JOBS_TESTS)
+EXTRA_DIST += $(JOBS_TESTS) test/jenkins

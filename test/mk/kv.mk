@@ -13,13 +13,14 @@ test_unit_test_orchestrate_LDADD = $(UNIT_LDADD)
 endif
 # CLI, agent and rollout tests against real processes (and a real etcd
 # when test/services/etcd.sh started one)
-TESTS += \
+KV_TESTS = \
 	test/kv/protocol.sh \
 	test/kv/agent.sh \
 	test/kv/rollout.sh \
 	test/kv/faults.sh \
 	test/kv/puppet.sh
-EXTRA_DIST += test/kv
+TESTS += $(KV_TESTS)
+EXTRA_DIST += $(KV_TESTS) test/kv/common.sh
 
 # bench/fleet: simulated agents against a KV store (not a test; see bench/fleet/run)
 noinst_PROGRAMS += bench/fleet/fleet
