@@ -368,16 +368,16 @@ static int resolve(jc_builds *b, jc_bld_job *job, struct apt_found *f, const jc_
 		n_read++;
 	}
 	if (rc == 0 && n_read == 0)
-		rc = jc_err_http(err, JC_ENOTFOUND, loc, 0, NULL, "%s: the Release of %s (suite %s) lists no %s(.gz)%s",
-				 e->name, loc, e->apt_suite, wanted.v[0], wanted.n > 1 ? " for the repository's "
+		rc = jc_err_http(err, JC_ENOTFOUND, loc, 0, NULL, "the Release of %s (suite %s) lists no %s(.gz)%s",
+				 loc, e->apt_suite, wanted.v[0], wanted.n > 1 ? " for the repository's "
 				 "architectures" : "");
 	if (rc == 0 && !pk.version) {
 		jc_buf have = JC_BUF_INIT;
 		qsort(pk.versions.v, pk.versions.n, sizeof(*pk.versions.v), cmp_version);
 		for (size_t i = 0; i < pk.versions.n; i++)
 			jc_buf_printf(&have, "%s%s", i ? ", " : "", pk.versions.v[i]);
-		rc = jc_err_http(err, JC_ENOTFOUND, loc, 0, NULL, "%s: %s package %s%s%s%s is not in %s (suite %s, "
-				 "component %s)%s%s", e->name, is_binary(job) ? "binary" : "source", e->package,
+		rc = jc_err_http(err, JC_ENOTFOUND, loc, 0, NULL, "%s package %s%s%s%s is not in %s (suite %s, "
+				 "component %s)%s%s", is_binary(job) ? "binary" : "source", e->package,
 				 e->pin ? " matching \"" : "", e->pin ? e->pin : "", e->pin ? "\"" : "", loc, e->apt_suite,
 				 e->apt_component, pk.versions.n ? "; versions there: " : "; no version of it there",
 				 jc_buf_cstr(&have));
@@ -400,15 +400,16 @@ static int resolve(jc_builds *b, jc_bld_job *job, struct apt_found *f, const jc_
 	return rc;
 }
 
-/* What of the entry decides the choice: a pin or a suite changed in the
- * sources file must not hide behind a Release that answers 304. */
+/* What of the entry decides the choice: a pin, a suite or a keyring changed
+ * in the sources file must not hide behind a Release that answers 304. */
 static void config_key(jc_builds *b, const jc_bld_job *job, char out[9])
 {
 	const jc_build_entry *e = job->entry;
 	char sha[JC_SHA256_HEX_SIZE];
 	jc_buf k = JC_BUF_INIT;
-	jc_buf_printf(&k, "%d\n%s\n%s\n%s\n%s\n%s\n%s\n", (int)e->kind, e->apt_url ? e->apt_url : "",
-		      e->apt_path ? e->apt_path : "", e->apt_suite, e->apt_component, e->package, e->pin ? e->pin : "");
+	jc_buf_printf(&k, "%d\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n", (int)e->kind, e->apt_url ? e->apt_url : "",
+		      e->apt_path ? e->apt_path : "", e->apt_suite, e->apt_component, e->package, e->pin ? e->pin : "",
+		      e->apt_keyring ? e->apt_keyring : "");
 	for (size_t i = 0; i < b->o.n_architectures; i++)
 		jc_buf_printf(&k, "%s ", b->o.architectures[i]);
 	jc_repo_sha256_buf(sha, k.data, k.len);
@@ -483,7 +484,6 @@ int jc_bld_apt_check(jc_builds *b, jc_bld_job *job, char **ref, bool *unchanged,
 	if (rc < 0) {
 		free(*ref);
 		*ref = NULL;
-		jc_err_prefix(err, "%s", job->entry->name);
 	}
 	jc_repo_release_free(rel);
 	free(etag);

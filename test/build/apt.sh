@@ -9,7 +9,7 @@
 . "$TOP_SRCDIR/test/lib/tap.sh"
 . "$TOP_SRCDIR/test/build/common.sh"
 . "$TOP_SRCDIR/test/lib/aptrepo.sh"
-build_tools_or_skip python3 apt-ftparchive curl
+build_tools_or_skip python3 apt-ftparchive curl gpg
 trap stop_servers EXIT
 
 UP="$T/up"
@@ -77,8 +77,9 @@ is "$(repo_version "$REPO" jcb-tool)" "1.2-1" "the build repository lists 1.2-1"
 # 5. a pin nothing matches: the entry, the repository and what is there
 config "9.*"
 exits 1 "a pin that matches nothing fails" jcicd build poll
-like "$ERR" "tool: binary package jcb-tool matching \"9\.\*\" is not in $UP_URL" "the error names the entry, package and URL"
-like "$ERR" "versions there: 1\.1-1, 1\.2-1" "and lists the versions there"
+like "$OUT" "tool: FAILED: binary package jcb-tool matching \"9\.\*\" is not in $UP_URL \(suite stable, component main\)" \
+	"the error names the entry, the package, the pin and the repository"
+like "$OUT" "versions there: 1\.1-1, 1\.2-1" "and lists the versions there"
 is "$(repo_version "$REPO" jcb-tool)" "1.2-1" "the build repository keeps 1.2-1"
 like "$(status_field tool last_result)" "failed" "status says failed"
 
@@ -105,5 +106,75 @@ like "$OUT" "tool: built 1\.3-1 " "the repaired 1.3-1 is carried over"
 apt_setup "$T/apt" "deb [trusted=yes] file:$REPO unstable main"
 exits 0 "apt-get update reads the build repository" apt_run "$T/apt" update
 is "$(candidate "$T/apt" jcb-tool) $(candidate "$T/apt" jcb-other)" "1.3-1 2.1-1" "apt sees the carried-over versions"
+
+# 8. a source package rebuilt: .dsc and tarball from dpkg-source -b, Sources
+# from apt-ftparchive; the rebuild's version says where it came from
+SRCUP="$T/srcup"
+repo_init "$SRCUP" stable main amd64
+# src_release VERSION: jcb-src at VERSION (native) in SRCUP's pool and indices
+src_release() {
+	[ -d "$T/srcpkg/jcb-src" ] || make_pkg "$T/srcpkg/jcb-src" jcb-src
+	sed -i "1s/([^)]*)/($1)/" "$T/srcpkg/jcb-src/debian/changelog"
+	mkdir -p "$SRCUP/pool/main"
+	rm -f "$SRCUP"/pool/main/jcb-src_*
+	(cd "$T/srcpkg" && dpkg-source -b jcb-src >/dev/null 2>&1) &&
+	mv "$T/srcpkg"/jcb-src_"$1"* "$SRCUP/pool/main/" &&
+	repo_index "$SRCUP" &&
+	mkdir -p "$SRCUP/dists/stable/main/source" &&
+	(cd "$SRCUP" && apt-ftparchive sources pool/main) >"$SRCUP/dists/stable/main/source/Sources" 2>/dev/null &&
+	gzip -9n <"$SRCUP/dists/stable/main/source/Sources" >"$SRCUP/dists/stable/main/source/Sources.gz" &&
+	rm "$SRCUP/dists/stable/Release" &&
+	(cd "$SRCUP" && apt-ftparchive -o APT::FTPArchive::Release::Suite=stable \
+		-o APT::FTPArchive::Release::Architectures=amd64 -o APT::FTPArchive::Release::Components=main \
+		release dists/stable) >"$T/Release.tmp" &&
+	mv "$T/Release.tmp" "$SRCUP/dists/stable/Release"
+}
+ok "a source package upstream (dpkg-source -b, apt-ftparchive sources)" src_release 1.0
+ok "the Release names the Sources" grep -q 'main/source/Sources.gz$' "$SRCUP/dists/stable/Release"
+write_config "$JCICD_CONFIG" "$REPO" \
+	"{name: tool, apt: {url: $UP_URL, suite: stable}, binary: jcb-tool}" \
+	"{name: other, apt: {path: $UP, suite: stable, component: main}, binary: jcb-other}" \
+	"{name: rebuilt, apt: {path: $SRCUP, suite: stable}, source: jcb-src}"
+exits 0 "a poll rebuilds the source package" jcicd build poll
+like "$OUT" "rebuilt: built 1\.0\+jcicd1 " "as 1.0+jcicd1"
+like "$OUT" "1 changed, 1 built" "and nothing else"
+v=$(repo_version "$REPO" jcb-src)
+is "$v" "1.0+jcicd1" "the build repository lists the rebuild"
+ok "its version sorts after upstream's 1.0" version_gt "$v" 1.0
+ok "the rebuilt package says its version" \
+	sh -c "dpkg-deb --fsys-tarfile '$REPO/pool/main/j/jcb-src/jcb-src_${v}_all.deb' | tar -xO ./usr/bin/jcb-src | grep -qx 'echo jcb-src $v'"
+log=$(status_field rebuilt log)
+ok "the log shows dpkg-source -x and the build-dependency check" \
+	sh -c "grep -q 'dpkg-source -x jcb-src_1.0.dsc' '$log' && grep -q dpkg-checkbuilddeps '$log'"
+
+exits 0 "a poll with nothing new upstream" jcicd build poll
+like "$OUT" "0 changed, 0 built" "rebuilds nothing"
+ok "a new upstream version 1.1" src_release 1.1
+exits 0 "a poll after it" jcicd build poll
+like "$OUT" "rebuilt: built 1\.1\+jcicd2 " "rebuilds it as 1.1+jcicd2"
+is "$(repo_version "$REPO" jcb-src)" "1.1+jcicd2" "the build repository moved to 1.1+jcicd2"
+
+# 9. a keyring: a repository signed with its key is read, another key is refused
+fpr=$(make_key "$T/gpg-up" upstream)
+export_key "$T/gpg-up" "$fpr" "$T/up.key"
+fpr2=$(make_key "$T/gpg-other" other)
+export_key "$T/gpg-other" "$fpr2" "$T/other.key"
+repo_add "$UP" jcb-tool 1.4-1 all
+repo_index "$UP"
+repo_sign "$UP" "$T/gpg-up" "$fpr"
+keyring_config() {
+	write_config "$JCICD_CONFIG" "$REPO" \
+		"{name: tool, apt: {url: $UP_URL, suite: stable, keyring: $1}, binary: jcb-tool}" \
+		"{name: other, apt: {path: $UP, suite: stable, component: main}, binary: jcb-other}" \
+		"{name: rebuilt, apt: {path: $SRCUP, suite: stable}, source: jcb-src}"
+}
+keyring_config "$T/other.key"
+exits 1 "a Release signed by a key not in the keyring is refused" jcicd build poll
+like "$OUT" "tool: FAILED: .*InRelease" "the error names the InRelease"
+is "$(repo_version "$REPO" jcb-tool)" "1.3-1" "the build repository keeps 1.3-1"
+keyring_config "$T/up.key"
+exits 0 "with the signer's key in the keyring" jcicd build poll
+like "$OUT" "tool: built 1\.4-1 " "the signed repository's 1.4-1 is carried over"
+is "$(repo_version "$REPO" jcb-tool)" "1.4-1" "the build repository lists 1.4-1"
 
 done_testing
