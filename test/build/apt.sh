@@ -177,4 +177,12 @@ exits 0 "with the signer's key in the keyring" jcicd build poll
 like "$OUT" "tool: built 1\.4-1 " "the signed repository's 1.4-1 is carried over"
 is "$(repo_version "$REPO" jcb-tool)" "1.4-1" "the build repository lists 1.4-1"
 
+# 10. build run forces an unchanged entry (its Release answers 304, so the
+# index is read at build time)
+control UP reset >/dev/null
+exits 0 "build run tool rebuilds an unchanged entry" jcicd build run tool
+like "$OUT" "tool: built 1\.4-1 " "it carries 1.4-1 over again"
+like "$(asked)" "Packages" "the index was read for the forced build"
+is "$(repo_version "$REPO" jcb-tool)" "1.4-1" "the build repository still lists 1.4-1"
+
 done_testing
