@@ -187,12 +187,16 @@ static char *utc(long long t, char *buf, size_t size)
 
 static const char *short_ref(const char *ref, char *buf, size_t size)
 {
-	/* "sha" or "sha+sha": 7 digits of each */
-	const char *plus;
+	/* "sha" or "sha+sha": 7 digits of each; APT entries'
+	 * "version@sha256#key": the version and 7 digits */
+	const char *plus, *at;
 	if (!ref)
 		return "-";
 	plus = strchr(ref, '+');
-	if (plus && plus - ref >= 40)
+	at = strchr(ref, '@');
+	if (at && strlen(at + 1) >= 64)
+		snprintf(buf, size, "%.*s@%.7s", (int)(at - ref), ref, at + 1);
+	else if (plus && plus - ref >= 40)
 		snprintf(buf, size, "%.7s+%.7s", ref, plus + 1);
 	else if (strlen(ref) >= 40)
 		snprintf(buf, size, "%.7s", ref);
