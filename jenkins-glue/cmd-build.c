@@ -187,12 +187,16 @@ static char *utc(long long t, char *buf, size_t size)
 
 static const char *short_ref(const char *ref, char *buf, size_t size)
 {
-	/* "sha" or "sha+sha": 7 digits of each */
-	const char *plus;
+	/* "sha" or "sha+sha": 7 digits of each; APT entries'
+	 * "version@sha256#key": the version and 7 digits */
+	const char *plus, *at;
 	if (!ref)
 		return "-";
 	plus = strchr(ref, '+');
-	if (plus && plus - ref >= 40)
+	at = strchr(ref, '@');
+	if (at && strlen(at + 1) >= 64)
+		snprintf(buf, size, "%.*s@%.7s", (int)(at - ref), ref, at + 1);
+	else if (plus && plus - ref >= 40)
 		snprintf(buf, size, "%.7s+%.7s", ref, plus + 1);
 	else if (strlen(ref) >= 40)
 		snprintf(buf, size, "%.7s", ref);
@@ -298,11 +302,14 @@ static int report(struct cli *cli, int rc, const jc_build_poll_result *r, const 
 static const char poll_usage[] =
 	"Usage: jcicd build poll [options]\n\n"
 	"Asks every build source whether it changed: git entries with one `git ls-remote`\n"
-	"(nothing is fetched while the branch does not move).  APT entries (apt: with source:\n"
-	"or binary:) are read from sources.yaml but not built yet: they fail with that error.\n"
-	"Each changed entry is built in a clean directory from the tree at that commit\n"
+	"(nothing is fetched while the branch does not move); APT entries (apt: with source:\n"
+	"or binary:) with a conditional request for the Release, then the newest version of\n"
+	"the package in Packages or Sources that matches the entry's pin.\n"
+	"Each changed git entry is built in a clean directory from the tree at that commit,\n"
+	"an APT source package from its verified .dsc (version <version>+jcicd<build>)\n"
 	"(dpkg-buildpackage -us -uc -b, after a build-dependency check), in parallel up to\n"
-	"--jobs, and what succeeded is published into the build repository.\n"
+	"--jobs; an APT binary package is downloaded, checked against its SHA256 and size and\n"
+	"carried over as it is.  What succeeded is published into the build repository.\n"
 	"A failed build publishes nothing and is not retried until the source moves again\n"
 	"(or `jcicd build run`).  Exit 0 all well, 1 a build failed, 2 bad configuration,\n"
 	"3 a source could not be reached; the others are built all the same.\n";

@@ -113,6 +113,9 @@ int jc_bld_run(jc_builds *b, jc_bld_job *job, const char *const *argv, const cha
 int jc_bld_build_tree(jc_builds *b, jc_bld_job *job, const char *tree, const char *commit_text,
 		      jc_error *err);
 void jc_bld_debs_free(jc_bld_deb *debs, size_t n);
+/* Reads the .debs in the job's directory (those for the repository's
+ * architectures) into job->debs; none is an error. */
+int jc_bld_collect_debs(jc_builds *b, jc_bld_job *job, jc_error *err);
 /* Reads a .deb's control paragraph, name, version, architecture, hash. */
 int jc_bld_deb_read(jc_builds *b, jc_bld_job *job, const char *path, jc_bld_deb *out, jc_error *err);
 

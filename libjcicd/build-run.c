@@ -215,7 +215,7 @@ int jc_bld_deb_read(jc_builds *b, jc_bld_job *job, const char *path, jc_bld_deb 
 	return rc;
 }
 
-static int collect_debs(jc_builds *b, jc_bld_job *job, jc_error *err)
+int jc_bld_collect_debs(jc_builds *b, jc_bld_job *job, jc_error *err)
 {
 	DIR *dir = opendir(job->work);
 	struct dirent *de;
@@ -347,7 +347,7 @@ int jc_bld_build_tree(jc_builds *b, jc_bld_job *job, const char *tree, const cha
 			goto out;
 		}
 	}
-	rc = collect_debs(b, job, err);
+	rc = jc_bld_collect_debs(b, job, err);
 out:
 	free(chpath);
 	free(text);

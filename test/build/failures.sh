@@ -92,11 +92,12 @@ exits 0 "back on a branch that exists: nothing to rebuild" jcicd build poll
 like "$OUT" "0 changed, 0 built" "the failed ls-remote did not make the old commit look new"
 is "$(status_field good builds)" "$good_before" "and used no build number"
 
-# 6. APT entries are parsed but not built yet: a clear failure, the rest builds
+# 6. an APT entry whose repository is not there: a clear failure, the rest builds
 commit "$T/src/good"
 write_config "$JCICD_CONFIG" "$REPO" "{name: good, git: src/good}" \
 	"{name: carried, apt: {path: $T/mirror, suite: stable}, binary: jq}"
-exits 1 "an APT entry fails" jcicd build poll
-like "$OUT" "carried: FAILED: .*APT entries are not built yet" "with an error that says so"
+exits 1 "an APT entry without its repository fails" jcicd build poll
+like "$OUT" "carried: FAILED: .*neither dists/stable/InRelease nor dists/stable/Release exists at $T/mirror" \
+	"with an error that says what is missing where"
 like "$OUT" "good: built" "good is built all the same"
 done_testing
