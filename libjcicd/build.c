@@ -586,7 +586,7 @@ static int cycle(jc_build_poll_result *res, jc_builds *b, const char *const *nam
 		}
 		if (!found) {
 			const char *s = jc_str_suggest(names[i], known, n);
-			rc = jc_err(err, JC_ENOTFOUND, "no build source named %s%s%s%s", names[i], s ? " (did you mean " : "",
+			rc = jc_err(err, JC_EINVALID, "no build source named %s%s%s%s", names[i], s ? " (did you mean " : "",
 				    s ? s : "", s ? "?)" : "");
 			free(known);
 			return rc;

@@ -80,7 +80,7 @@ exits 0 "build run beta" jcicd build run beta
 b4=$(repo_version "$REPO" jcb-beta)
 ok "run gives beta a higher version ($b4)" version_gt "$b4" "$b3"
 is "$(repo_version "$REPO" jcb-alpha)" "$a3" "run beta leaves alpha alone"
-exits 1 "run of an unknown entry" jcicd build run alpah
+exits 2 "run of an unknown entry is bad input" jcicd build run alpah
 like "$ERR" "no build source named alpah \(did you mean alpha\?\)" "an unknown entry gets a did-you-mean"
 
 # 7. the --sources file replaces the configured list; relative to itself

@@ -439,7 +439,7 @@ START_TEST(open_checks_options)
 	ck_assert_int_eq(jc_build_open(&b, &o, &err), 0);
 	{
 		const char *names[] = { "b", "aa" };
-		ck_assert_int_eq(jc_build_run(&r, b, names, 2, &err), JC_ENOTFOUND);
+		ck_assert_int_eq(jc_build_run(&r, b, names, 2, &err), JC_EINVALID);
 		ck_assert_ptr_nonnull(strstr(err.message, "no build source named aa (did you mean a?)"));
 		jc_build_poll_result_clear(&r);
 	}
