@@ -88,36 +88,16 @@ static int get_words(jc_build_config *c, const jc_yaml_node *map, const char *ke
 	const jc_yaml_node *v = jc_yaml_get(map, key);
 	jc_strv words = JC_STRV_INIT;
 	const char **arr;
+	int rc;
 	*out = NULL;
 	*n = 0;
-	if (!v || jc_yaml_type_of(v) == JC_YAML_NULL)
-		return 0;
-	if (jc_yaml_type_of(v) == JC_YAML_SEQUENCE) {
-		for (size_t i = 0; i < jc_yaml_size(v); i++) {
-			const char *s;
-			int rc = jc_yaml_get_string(jc_yaml_item(v, i), what, &s, err);
-			if (rc < 0) {
-				jc_strv_free(&words);
-				return rc;
-			}
-			jc_strv_push(&words, s);
-		}
-	} else if (jc_yaml_type_of(v) == JC_YAML_SCALAR) {
-		char *copy = jc_strdup(jc_yaml_scalar(v)), *save = NULL;
-		for (char *w = strtok_r(copy, " ,\t", &save); w; w = strtok_r(NULL, " ,\t", &save))
-			jc_strv_push(&words, w);
-		free(copy);
-	} else {
-		return jc_yaml_error_at(err, v, JC_EINVALID, "%s must be a list, found %s", what,
-					jc_yaml_type_name(jc_yaml_type_of(v)));
-	}
-	if (words.n == 0)
-		return jc_yaml_error_at(err, v, JC_EINVALID, "%s must not be empty", what);
+	if ((rc = jc_yaml_words(map, key, what, &words, err)) < 0 || words.n == 0)
+		return rc;
 	for (size_t i = 0; i < words.n; i++)
 		for (const char *p = words.v[i]; *p; p++)
 			if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' ||
 			      *p == '_' || *p == '+')) {
-				int rc = jc_yaml_error_at(err, v, JC_EINVALID, "%s: \"%s\" is not a word of lower-case "
+				rc = jc_yaml_error_at(err, v, JC_EINVALID, "%s: \"%s\" is not a word of lower-case "
 							  "letters, digits and -._+", what, words.v[i]);
 				jc_strv_free(&words);
 				return rc;

@@ -63,6 +63,12 @@ typedef struct jc_strv {
 } jc_strv;
 
 #define JC_STRV_INIT { NULL, 0, 0 }
+/* The words of map[key] (yaml.c): a sequence, or one scalar of words
+ * separated by spaces or commas ("main contrib").  Absent or null: none;
+ * present but empty: an error at the value. */
+struct jc_yaml_node;
+int jc_yaml_words(const struct jc_yaml_node *map, const char *key, const char *what, jc_strv *out,
+		  jc_error *err);
 void jc_strv_push(jc_strv *sv, const char *s);
 void jc_strv_push_owned(jc_strv *sv, char *s);
 bool jc_strv_contains(const jc_strv *sv, const char *s);

@@ -481,3 +481,32 @@ int jc_yaml_check_keys(const jc_yaml_node *map, const char *const *known, size_t
 	}
 	return 0;
 }
+
+int jc_yaml_words(const jc_yaml_node *map, const char *key, const char *what, jc_strv *out, jc_error *err)
+{
+	const jc_yaml_node *v = jc_yaml_get(map, key);
+	if (!v || jc_yaml_type_of(v) == JC_YAML_NULL)
+		return 0;
+	if (jc_yaml_type_of(v) == JC_YAML_SEQUENCE) {
+		for (size_t i = 0; i < jc_yaml_size(v); i++) {
+			const char *s;
+			int rc = jc_yaml_get_string(jc_yaml_item(v, i), what, &s, err);
+			if (rc < 0) {
+				jc_strv_free(out);
+				return rc;
+			}
+			jc_strv_push(out, s);
+		}
+	} else if (jc_yaml_type_of(v) == JC_YAML_SCALAR) {
+		char *copy = jc_strdup(jc_yaml_scalar(v)), *save = NULL;
+		for (char *w = strtok_r(copy, " ,\t", &save); w; w = strtok_r(NULL, " ,\t", &save))
+			jc_strv_push(out, w);
+		free(copy);
+	} else {
+		return jc_yaml_error_at(err, v, JC_EINVALID, "%s must be a list, found %s", what,
+					jc_yaml_type_name(jc_yaml_type_of(v)));
+	}
+	if (out->n == 0)
+		return jc_yaml_error_at(err, v, JC_EINVALID, "%s must not be empty", what);
+	return 0;
+}
