@@ -7,10 +7,18 @@
  * There is no server, so lease expiry is done by whoever touches the store
  * next: every write, and every watch poll (at most once a second), deletes
  * the keys of expired leases first, as etcd would have done at that time.
- * Watches poll: PRAGMA data_version tells, without reading any page,
- * whether another connection committed since the last look; the poll
- * interval backs off from 10 ms to 250 ms while nothing changes.  That is
- * plenty for a fleet on one machine; a real fleet uses etcd.
+ * Watches poll, without touching the database while nothing changed under
+ * their prefix: beside the database, a small shared-memory change map
+ * (<db>-changes, 4096 slots) holds for each hashed "directory" prefix
+ * (every prefix of a key that ends in '/', and the key itself) the last
+ * revision that changed a key under it; writers update it after they
+ * commit.  A watch reads its one slot; only when it moved (or once every
+ * few seconds, in case a writer died between its commit and the map) does
+ * it open a read transaction.  Read transactions are what a WAL database
+ * has few of (five read marks): ten thousand watchers polling the
+ * database itself starve the writers.  The poll interval backs off from
+ * 10 ms to 250 ms while nothing changes.  That is plenty for a fleet on
+ * one machine; a real fleet uses etcd.
  */
 #include "common.h"
 
@@ -18,7 +26,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "kv-internal.h"
 
@@ -27,9 +41,28 @@
 #define SWEEP_EVERY_MS 1000
 #define POLL_MIN_MS 10
 #define POLL_MAX_MS 250
+#define CHANGE_SLOTS 4096
+#define FULL_LOOK_MS 5000        /* a watch reads the database at least this often */
+#define WAL_RESTART_BYTES (64LL << 20)
+/* prepared statements kept per connection: a watch wakes many times a
+ * second, and preparing costs more than running these one-row queries */
+#define STMT_CACHE 40
+
+struct cached_stmt {
+	char *sql;
+	sqlite3_stmt *st;
+	bool in_use;
+};
 
 struct kvs {
 	sqlite3 *db;
+	_Atomic int64_t *changes;  /* the change map, CHANGE_SLOTS slots; NULL: none */
+	jc_strv changed;           /* keys the open write transaction changed */
+	int64_t changed_rev;
+	uint64_t rng;            /* busy-handler naps: no shared lock for them */
+	int64_t busy_since_ms;
+	struct cached_stmt cache[STMT_CACHE];
+	size_t n_cached;
 	char *path;
 	long long busy_ms;
 	long requests;
@@ -44,6 +77,8 @@ struct kvs_watch {
 	int64_t next_rev;
 	int data_version;
 	long local_commits;
+	long slot;               /* its prefix's slot in the change map; -1: none */
+	int64_t full_look_ms;    /* when the database must be read anyway */
 	bool primed;
 	long long poll_ms;
 };
@@ -62,7 +97,10 @@ static const char schema[] =
 	"CREATE INDEX IF NOT EXISTS kv_lease_by_expiry ON kv_lease(expires_ms);"
 	"CREATE TABLE IF NOT EXISTS kv_log(rev INTEGER NOT NULL, key TEXT NOT NULL,"
 	"  type INTEGER NOT NULL, value BLOB, create_rev INTEGER, version INTEGER, lease INTEGER,"
-	"  PRIMARY KEY (rev, key)) WITHOUT ROWID;";
+	"  PRIMARY KEY (rev, key)) WITHOUT ROWID;"
+	/* a watch asks "anything new under my prefix?" after every commit of
+	 * anybody: by key, that is a few rows, not every change since */
+	"CREATE INDEX IF NOT EXISTS kv_log_by_key ON kv_log(key, rev);";
 
 static int db_error(struct kvs *s, jc_error *err, const char *what)
 {
@@ -78,11 +116,135 @@ static int exec(struct kvs *s, const char *sql, jc_error *err)
 	return 0;
 }
 
+/* A statement for sql, from the cache when it holds an idle one; give it
+ * back with done(). */
 static int prep(struct kvs *s, sqlite3_stmt **st, const char *sql, jc_error *err)
 {
+	for (size_t i = 0; i < s->n_cached; i++) {
+		struct cached_stmt *c = &s->cache[i];
+		if (!c->in_use && strcmp(c->sql, sql) == 0) {
+			c->in_use = true;
+			*st = c->st;
+			return 0;
+		}
+	}
 	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
 		return db_error(s, err, "prepare");
+	if (s->n_cached < STMT_CACHE) {
+		struct cached_stmt *c = &s->cache[s->n_cached++];
+		c->sql = jc_strdup(sql);
+		c->st = *st;
+		c->in_use = true;
+	}
 	return 0;
+}
+
+/* Ends a statement from prep(): reset (which also ends its read of the
+ * database) and back to the cache, or finalized when it was not cached. */
+static void done(struct kvs *s, sqlite3_stmt *st)
+{
+	if (!st)
+		return;
+	for (size_t i = 0; i < s->n_cached; i++) {
+		if (s->cache[i].st == st) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			s->cache[i].in_use = false;
+			return;
+		}
+	}
+	sqlite3_finalize(st);
+}
+
+/* SQLite's own busy handler sleeps 1, 2, 5 ... 100 ms: with many writers
+ * the lock is free again long before the sleepers wake, and the store
+ * idles while everybody waits.  Short random naps keep it busy. */
+static int on_busy(void *arg, int count)
+{
+	struct kvs *s = arg;
+	int64_t now = jc_now_ms();
+	uint64_t x;
+	long us;
+	if (count == 0)
+		s->busy_since_ms = now;
+	if (now - s->busy_since_ms >= s->busy_ms)
+		return 0;
+	x = s->rng;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	s->rng = x;
+	us = 50 + (long)((x * 0x2545F4914F6CDD1DULL) % (uint64_t)(count < 20 ? 100 * (count + 1) : 2000));
+	struct timespec ts = { 0, us * 1000 };
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
+static int begin_write(struct kvs *s, jc_error *err);
+static int commit(struct kvs *s, jc_error *err);
+static void rollback(struct kvs *s);
+
+/* Does the database have the newest object of the schema?  Then opening
+ * needs no write transaction (ten thousand agents open it). */
+static bool schema_current(struct kvs *s)
+{
+	sqlite3_stmt *st = NULL;
+	bool yes = false;
+	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM sqlite_master WHERE name = 'kv_log_by_key'", -1, &st, NULL) ==
+	    SQLITE_OK)
+		yes = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return yes;
+}
+
+/* The change map beside the database, mapped shared; NULL (watches then
+ * read the database each time) when it cannot be made. */
+static _Atomic int64_t *map_changes(const char *db_path)
+{
+	char *path = jc_sprintf("%s-changes", db_path);
+	size_t size = CHANGE_SLOTS * sizeof(int64_t);
+	struct stat sb;
+	void *m = MAP_FAILED;
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	free(path);
+	if (fd < 0)
+		return NULL;
+	/* zero-filled by the kernel when it grows: every slot starts at 0 */
+	if (fstat(fd, &sb) == 0 && (sb.st_size >= (off_t)size || ftruncate(fd, (off_t)size) == 0))
+		m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	return m == MAP_FAILED ? NULL : m;
+}
+
+static long change_slot(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u;   /* FNV-1a */
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return (long)(h % CHANGE_SLOTS);
+}
+
+static void mark_changed(struct kvs *s, long slot, int64_t rev)
+{
+	int64_t cur = atomic_load(&s->changes[slot]);
+	while (cur < rev && !atomic_compare_exchange_weak(&s->changes[slot], &cur, rev))
+		;
+}
+
+/* After a commit: the slot of every directory of every changed key, and of
+ * the key itself, moves to the transaction's revision. */
+static void publish_changes(struct kvs *s)
+{
+	for (size_t i = 0; s->changes && i < s->changed.n; i++) {
+		const char *k = s->changed.v[i];
+		size_t len = strlen(k);
+		for (size_t j = 0; j < len; j++)
+			if (k[j] == '/')
+				mark_changed(s, change_slot(k, j + 1), s->changed_rev);
+		mark_changed(s, change_slot(k, len), s->changed_rev);
+	}
+	jc_strv_free(&s->changed);
+	s->changed_rev = 0;
 }
 
 static int kvs_open(void **state, const char *url, const jc_kv_options *opts, jc_error *err)
@@ -121,20 +283,24 @@ static int kvs_open(void **state, const char *url, const jc_kv_options *opts, jc
 		free(s);
 		return rc;
 	}
-	sqlite3_busy_timeout(s->db, (int)s->busy_ms);
+	s->changes = map_changes(path);
+	s->rng = (jc_random(UINT64_MAX - 1) | 1);
+	sqlite3_busy_handler(s->db, on_busy, s);
 	rc = exec(s, "PRAGMA journal_mode=WAL", err);
 	if (rc == 0)
 		rc = exec(s, "PRAGMA synchronous=NORMAL", err);
-	if (rc == 0) {
+	if (rc == 0 && !schema_current(s)) {
 		/* one writer creates the tables; the others wait for it */
-		rc = exec(s, "BEGIN IMMEDIATE", err);
+		rc = begin_write(s, err);
 		if (rc == 0 && (rc = exec(s, schema, err)) == 0)
-			rc = exec(s, "COMMIT", err);
+			rc = commit(s, err);
 		else if (rc < 0)
-			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			rollback(s);
 	}
 	if (rc < 0) {
 		sqlite3_close(s->db);
+		if (s->changes)
+			munmap((void *)s->changes, CHANGE_SLOTS * sizeof(*s->changes));
 		free(s->path);
 		free(s);
 		return rc;
@@ -148,31 +314,77 @@ static void kvs_close(void *state)
 	struct kvs *s = state;
 	if (!s)
 		return;
+	for (size_t i = 0; i < s->n_cached; i++) {
+		sqlite3_finalize(s->cache[i].st);
+		free(s->cache[i].sql);
+	}
 	sqlite3_close_v2(s->db);
+	if (s->changes)
+		munmap((void *)s->changes, CHANGE_SLOTS * sizeof(*s->changes));
+	jc_strv_free(&s->changed);
 	free(s->path);
 	free(s);
 }
 
 /* ---- write transactions */
 
+/* Writers of one process take turns here, asleep, before they contend for
+ * the database's lock: a thousand threads of one process each polling
+ * SQLite's lock leave the holder no CPU to finish with it. */
+static pthread_mutex_t write_turn = PTHREAD_MUTEX_INITIALIZER;
+
 static int begin_write(struct kvs *s, jc_error *err)
 {
-	return exec(s, "BEGIN IMMEDIATE", err);
+	int rc;
+	pthread_mutex_lock(&write_turn);
+	if ((rc = exec(s, "BEGIN IMMEDIATE", err)) < 0)
+		pthread_mutex_unlock(&write_turn);
+	return rc;
+}
+
+/* With readers always somewhere (a fleet's watches), SQLite's automatic
+ * checkpoints never get to start the WAL over and it grows without end
+ * (650 MB after 20,000 reports here).  Now and then a writer waits for a
+ * moment without readers and restarts it. */
+static _Atomic long process_commits;
+
+static void restart_wal_if_big(struct kvs *s)
+{
+	char *wal;
+	struct stat sb;
+	if (atomic_fetch_add(&process_commits, 1) % 128 != 127)
+		return;
+	wal = jc_sprintf("%s-wal", s->path);
+	if (stat(wal, &sb) == 0 && sb.st_size > WAL_RESTART_BYTES)
+		sqlite3_exec(s->db, "PRAGMA wal_checkpoint(RESTART)", NULL, NULL, NULL);
+	free(wal);
 }
 
 static int commit(struct kvs *s, jc_error *err)
 {
 	int rc = exec(s, "COMMIT", err);
-	if (rc < 0)
+	if (rc < 0) {
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	else
+	} else {
 		s->local_commits++;
+		restart_wal_if_big(s);
+	}
+	pthread_mutex_unlock(&write_turn);
+	if (rc < 0) {
+		jc_strv_free(&s->changed);
+		s->changed_rev = 0;
+	} else {
+		publish_changes(s);
+	}
 	return rc;
 }
 
 static void rollback(struct kvs *s)
 {
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	pthread_mutex_unlock(&write_turn);
+	jc_strv_free(&s->changed);
+	s->changed_rev = 0;
 }
 
 static int64_t current_rev(struct kvs *s)
@@ -182,7 +394,7 @@ static int64_t current_rev(struct kvs *s)
 	if (prep(s, &st, "SELECT revision FROM kv_meta WHERE id = 1", NULL) == 0 &&
 	    sqlite3_step(st) == SQLITE_ROW)
 		rev = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	done(s, st);
 	return rev;
 }
 
@@ -195,7 +407,7 @@ static int set_rev(struct kvs *s, int64_t rev, jc_error *err)
 		if (sqlite3_step(st) != SQLITE_DONE)
 			rc = db_error(s, err, "bump revision");
 	}
-	sqlite3_finalize(st);
+	done(s, st);
 	/* keep the change log bounded: watches further behind are told to re-read */
 	if (rc == 0 && rev % 1000 == 0 && rev > LOG_KEEP_REVISIONS) {
 		char sql[160];
@@ -214,6 +426,11 @@ static int log_event(struct kvs *s, int64_t rev, const char *key, int type, cons
 	int rc = prep(s, &st, "INSERT OR REPLACE INTO kv_log VALUES (?, ?, ?, ?, ?, ?, ?)", err);
 	if (rc < 0)
 		return rc;
+	if (s->changes) {
+		jc_strv_push(&s->changed, key);
+		if (rev > s->changed_rev)
+			s->changed_rev = rev;
+	}
 	sqlite3_bind_int64(st, 1, rev);
 	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 3, type);
@@ -224,7 +441,7 @@ static int log_event(struct kvs *s, int64_t rev, const char *key, int type, cons
 	sqlite3_bind_int64(st, 7, lease);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = db_error(s, err, "log a change");
-	sqlite3_finalize(st);
+	done(s, st);
 	return rc;
 }
 
@@ -241,7 +458,7 @@ static int do_put(struct kvs *s, int64_t rev, const char *key, const char *value
 			return rc;
 		sqlite3_bind_int64(st, 1, lease);
 		rc = sqlite3_step(st);
-		sqlite3_finalize(st);
+		done(s, st);
 		if (rc != SQLITE_ROW)
 			return jc_err(err, JC_ENOTFOUND, "sqlite://%s: lease %lld not found (expired?)", s->path,
 				      (long long)lease);
@@ -254,7 +471,7 @@ static int do_put(struct kvs *s, int64_t rev, const char *key, const char *value
 		create_rev = sqlite3_column_int64(st, 0);
 		version = sqlite3_column_int64(st, 1) + 1;
 	}
-	sqlite3_finalize(st);
+	done(s, st);
 	rc = prep(s, &st, "INSERT OR REPLACE INTO kv VALUES (?, ?, ?, ?, ?, ?)", err);
 	if (rc < 0)
 		return rc;
@@ -266,7 +483,7 @@ static int do_put(struct kvs *s, int64_t rev, const char *key, const char *value
 	sqlite3_bind_int64(st, 6, lease);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = db_error(s, err, "put");
-	sqlite3_finalize(st);
+	done(s, st);
 	if (rc == 0)
 		rc = log_event(s, rev, key, JC_KV_EVENT_PUT, value, len, create_rev, version, lease, err);
 	return rc;
@@ -294,7 +511,7 @@ static int do_delete(struct kvs *s, int64_t rev, const char *key, const char *en
 		sqlite3_bind_text(st, 2, end, -1, SQLITE_STATIC);
 	while (sqlite3_step(st) == SQLITE_ROW)
 		jc_strv_push(&keys, (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
+	done(s, st);
 	for (size_t i = 0; i < keys.n && rc == 0; i++) {
 		rc = prep(s, &st, "DELETE FROM kv WHERE key = ?", err);
 		if (rc < 0)
@@ -302,7 +519,7 @@ static int do_delete(struct kvs *s, int64_t rev, const char *key, const char *en
 		sqlite3_bind_text(st, 1, keys.v[i], -1, SQLITE_STATIC);
 		if (sqlite3_step(st) != SQLITE_DONE)
 			rc = db_error(s, err, "delete");
-		sqlite3_finalize(st);
+		done(s, st);
 		if (rc == 0)
 			rc = log_event(s, rev, keys.v[i], JC_KV_EVENT_DELETE, NULL, 0, 0, 0, 0, err);
 	}
@@ -325,7 +542,7 @@ static int sweep_expired(struct kvs *s, jc_error *err)
 	sqlite3_bind_int64(st, 1, jc_wall_ms());
 	while (n < JC_ARRAY_LEN(ids) && sqlite3_step(st) == SQLITE_ROW)
 		ids[n++] = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	done(s, st);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		int64_t rev = current_rev(s) + 1;
 		jc_strv keys = JC_STRV_INIT;
@@ -336,7 +553,7 @@ static int sweep_expired(struct kvs *s, jc_error *err)
 		sqlite3_bind_int64(st, 1, ids[i]);
 		while (sqlite3_step(st) == SQLITE_ROW)
 			jc_strv_push(&keys, (const char *)sqlite3_column_text(st, 0));
-		sqlite3_finalize(st);
+		done(s, st);
 		any = keys.n > 0;
 		for (size_t k = 0; k < keys.n && rc == 0; k++) {
 			long d;
@@ -366,16 +583,24 @@ static bool expired_pending(struct kvs *s)
 		sqlite3_bind_int64(st, 1, jc_wall_ms());
 		any = sqlite3_step(st) == SQLITE_ROW;
 	}
-	sqlite3_finalize(st);
+	done(s, st);
 	return any;   /* a local poll, not counted as a request */
 }
 
+/* when some connection of this process last looked for expired leases:
+ * one look a second is enough, however many connections it has */
+static _Atomic int64_t process_swept_ms;
+
 static int sweep_if_due(struct kvs *s, jc_error *err)
 {
+	int64_t now = jc_now_ms(), prev;
 	int rc;
-	if (jc_now_ms() - s->last_sweep_ms < SWEEP_EVERY_MS)
+	if (now - s->last_sweep_ms < SWEEP_EVERY_MS)
 		return 0;
-	s->last_sweep_ms = jc_now_ms();
+	s->last_sweep_ms = now;
+	prev = atomic_load(&process_swept_ms);
+	if (now - prev < SWEEP_EVERY_MS || !atomic_compare_exchange_strong(&process_swept_ms, &prev, now))
+		return 0;
 	if (!expired_pending(s))
 		return 0;
 	if ((rc = begin_write(s, err)) < 0)
@@ -440,13 +665,13 @@ static int kvs_range(void *state, jc_kv_list *out, const char *key, const char *
 			sqlite3_bind_text(st, 2, end, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) == SQLITE_ROW)
 			out->count = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
+		done(s, st);
 	}
 	if (o->min_mod_revision > 0)
 		jc_buf_puts(&where, " AND mod_rev >= ?3");
 	if (rc == 0 && !o->count_only) {
 		sql = jc_sprintf("SELECT key, value, create_rev, mod_rev, version, lease FROM kv WHERE %s "
-				 "ORDER BY key LIMIT %ld", jc_buf_cstr(&where), o->limit > 0 ? o->limit + 1 : -1L);
+				 "ORDER BY key LIMIT ?4", jc_buf_cstr(&where));
 		rc = prep(s, &st, sql, err);
 		free(sql);
 		if (rc == 0) {
@@ -455,6 +680,7 @@ static int kvs_range(void *state, jc_kv_list *out, const char *key, const char *
 				sqlite3_bind_text(st, 2, end, -1, SQLITE_STATIC);
 			if (o->min_mod_revision > 0)
 				sqlite3_bind_int64(st, 3, o->min_mod_revision);
+			sqlite3_bind_int64(st, 4, o->limit > 0 ? o->limit + 1 : -1);
 			while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 				if (o->limit > 0 && (long)out->n == o->limit) {
 					out->more = true;
@@ -463,7 +689,7 @@ static int kvs_range(void *state, jc_kv_list *out, const char *key, const char *
 				fill_pair(jc_kv_list_push(out), st, o->keys_only);
 			}
 			rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_error(s, err, "range");
-			sqlite3_finalize(st);
+			done(s, st);
 		}
 	}
 	sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
@@ -541,7 +767,7 @@ static bool compare_one(struct kvs *s, const jc_kv_compare *c)
 			have = sqlite3_column_int64(st, c->target == JC_KV_CREATE ? 1 : c->target == JC_KV_MOD ? 2 : 3);
 		}
 	}
-	sqlite3_finalize(st);
+	done(s, st);
 	if (c->target == JC_KV_VALUE) {
 		if (!exists)   /* like etcd: a missing key fails every value compare */
 			return false;
@@ -618,7 +844,7 @@ static int kvs_lease_grant(void *state, int64_t *out_id, long ttl_s, jc_error *e
 		sqlite3_bind_int64(st, 3, jc_wall_ms() + (int64_t)ttl_s * 1000);
 		if (sqlite3_step(st) != SQLITE_DONE)
 			rc = db_error(s, err, "grant a lease");
-		sqlite3_finalize(st);
+		done(s, st);
 	}
 	if (rc < 0) {
 		rollback(s);
@@ -644,7 +870,7 @@ static int kvs_lease_keepalive(void *state, int64_t id, long *out_ttl, jc_error 
 		sqlite3_bind_int64(st, 1, id);
 		if (sqlite3_step(st) == SQLITE_ROW)
 			ttl = (long)sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
+		done(s, st);
 	}
 	if (rc == 0 && ttl > 0) {
 		rc = prep(s, &st, "UPDATE kv_lease SET expires_ms = ? WHERE id = ?", err);
@@ -653,7 +879,7 @@ static int kvs_lease_keepalive(void *state, int64_t id, long *out_ttl, jc_error 
 			sqlite3_bind_int64(st, 2, id);
 			if (sqlite3_step(st) != SQLITE_DONE)
 				rc = db_error(s, err, "keep a lease alive");
-			sqlite3_finalize(st);
+			done(s, st);
 		}
 	}
 	if (rc < 0) {
@@ -684,13 +910,13 @@ static int kvs_lease_revoke(void *state, int64_t id, jc_error *err)
 	if (rc == 0) {
 		sqlite3_bind_int64(st, 1, id);
 		found = sqlite3_step(st) == SQLITE_ROW;
-		sqlite3_finalize(st);
+		done(s, st);
 	}
 	if (rc == 0 && (rc = prep(s, &st, "SELECT key FROM kv WHERE lease = ?", err)) == 0) {
 		sqlite3_bind_int64(st, 1, id);
 		while (sqlite3_step(st) == SQLITE_ROW)
 			jc_strv_push(&keys, (const char *)sqlite3_column_text(st, 0));
-		sqlite3_finalize(st);
+		done(s, st);
 	}
 	for (size_t i = 0; i < keys.n && rc == 0; i++) {
 		long d;
@@ -723,7 +949,7 @@ static int data_version(struct kvs *s)
 	int v = -1;
 	if (prep(s, &st, "PRAGMA data_version", NULL) == 0 && sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	done(s, st);
 	return v;
 }
 
@@ -738,8 +964,60 @@ static int kvs_watch_open(void *state, void **out, const char *key, const char *
 	w->end = jc_strdup(end);
 	w->next_rev = start > 0 ? start : current_rev(s) + 1;
 	w->poll_ms = POLL_MIN_MS;
+	w->slot = -1;
+	if (s->changes && jc_str_ends(key, "/") && end && *end)
+		w->slot = change_slot(key, strlen(key));
 	*out = w;
 	return 0;
+}
+
+/* Has anything under the watch's range been logged in [w->next_rev, rev]? */
+static int log_has_news(struct kvs_watch *w, int64_t rev, bool *news, jc_error *err)
+{
+	struct kvs *s = w->s;
+	sqlite3_stmt *st = NULL;
+	int rc = prep(s, &st, *w->end ? "SELECT 1 FROM kv_log INDEXED BY kv_log_by_key WHERE key >= ?1 AND key < ?2 "
+					"AND rev >= ?3 AND rev <= ?4 LIMIT 1"
+				      : "SELECT 1 FROM kv_log INDEXED BY kv_log_by_key WHERE key >= ?1 "
+					"AND rev >= ?3 AND rev <= ?4 LIMIT 1", err);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, w->key, -1, SQLITE_STATIC);
+	if (*w->end)
+		sqlite3_bind_text(st, 2, w->end, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, w->next_rev);
+	sqlite3_bind_int64(st, 4, rev);
+	rc = sqlite3_step(st);
+	*news = rc == SQLITE_ROW;
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_error(s, err, "watch");
+	done(s, st);
+	return rc;
+}
+
+/* exec() for the statements a watch runs many times a second */
+static int exec_cached(struct kvs *s, const char *sql, jc_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = prep(s, &st, sql, err);
+	if (rc < 0)
+		return rc;
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = db_error(s, err, sql);
+	done(s, st);
+	return rc;
+}
+
+/* The store's revision and compaction point, in one read. */
+static void read_meta(struct kvs *s, int64_t *rev, int64_t *compacted)
+{
+	sqlite3_stmt *st = NULL;
+	*rev = *compacted = 0;
+	if (prep(s, &st, "SELECT revision, compacted FROM kv_meta WHERE id = 1", NULL) == 0 &&
+	    sqlite3_step(st) == SQLITE_ROW) {
+		*rev = sqlite3_column_int64(st, 0);
+		*compacted = sqlite3_column_int64(st, 1);
+	}
+	done(s, st);
 }
 
 /* Reads logged changes from w->next_rev on; returns how many. */
@@ -756,7 +1034,7 @@ static int read_log(struct kvs_watch *w, jc_kv_events *out, jc_error *err)
 	if (prep(s, &st, "SELECT compacted FROM kv_meta WHERE id = 1", NULL) == 0 &&
 	    sqlite3_step(st) == SQLITE_ROW)
 		compacted = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	done(s, st);
 	if (compacted >= w->next_rev) {
 		sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
 		out->compacted = true;
@@ -791,7 +1069,7 @@ static int read_log(struct kvs_watch *w, jc_kv_events *out, jc_error *err)
 				e->kv.lease = sqlite3_column_int64(st, 6);
 			}
 		}
-		sqlite3_finalize(st);
+		done(s, st);
 	}
 	sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
 	if (rc == 0) {
@@ -813,15 +1091,39 @@ static int kvs_watch_next(void *watch, jc_kv_events *out, long long timeout_ms, 
 		int dv;
 		if ((rc = sweep_if_due(s, err)) < 0)
 			return rc;
+		/* nothing under the prefix since the last look: no need to ask */
+		if (w->primed && w->slot >= 0 && s->local_commits == w->local_commits &&
+		    atomic_load(&s->changes[w->slot]) < w->next_rev && jc_now_ms() < w->full_look_ms)
+			goto wait;
+		w->full_look_ms = jc_now_ms() + FULL_LOOK_MS;
 		dv = data_version(s);
 		if (!w->primed || dv != w->data_version || s->local_commits != w->local_commits) {
 			w->primed = true;
 			w->data_version = dv;
 			w->local_commits = s->local_commits;
-			/* a commit that made no revision (a lease keep-alive) is
-			 * no news: look at the revision before reading the log */
-			if (current_rev(s) < w->next_rev)
+			/* a commit that made no revision (a lease keep-alive), or
+			 * changed only keys outside the range, is no news: with a
+			 * fleet, that is nearly every commit */
+			int64_t rev, compacted;
+			bool news = true;
+			/* one read transaction: a compaction between the two reads
+			 * would hide rows */
+			if ((rc = exec_cached(s, "BEGIN", err)) < 0)
+				return rc;
+			read_meta(s, &rev, &compacted);
+			rc = rev >= w->next_rev && compacted < w->next_rev ? log_has_news(w, rev, &news, err) : 0;
+			exec_cached(s, "COMMIT", NULL);
+			if (rc < 0)
+				return rc;
+			if (rev < w->next_rev)
 				goto wait;
+			if (compacted < w->next_rev && !news) {
+				/* rows of revisions up to rev are all committed: none
+				 * of them can appear later */
+				w->next_rev = rev + 1;
+				out->revision = rev;
+				goto wait;
+			}
 			if ((rc = read_log(w, out, err)) < 0)
 				return rc;
 			if (out->n || out->compacted) {

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,20 +41,29 @@ void jc_sleep_ms(int64_t ms)
 
 static pthread_mutex_t rng_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t rng_state;
+static pid_t rng_pid;
 
 uint64_t jc_random(uint64_t n)
 {
 	uint64_t x;
+	pid_t pid;
 	if (n == 0)
 		return 0;
+	pid = getpid();
 	pthread_mutex_lock(&rng_lock);
-	if (!rng_state) {
+	/* seeded per process: children of one fork() must not draw the same
+	 * numbers (lease ids would collide) */
+	if (!rng_state || rng_pid != pid) {
 		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		rng_state = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^
-			    ((uint64_t)getpid() << 40) ^ 0x9E3779B97F4A7C15ULL;
+		uint64_t seed = 0;
+		if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed)) {
+			clock_gettime(CLOCK_REALTIME, &ts);
+			seed = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec;
+		}
+		rng_state = (seed ^ ((uint64_t)pid << 40) ^ 0x9E3779B97F4A7C15ULL) | 1;
+		rng_pid = pid;
 	}
-	/* xorshift64*: plenty for jitter; never used for anything secret */
+	/* xorshift64*: plenty for jitter and ids; never used for anything secret */
 	rng_state ^= rng_state >> 12;
 	rng_state ^= rng_state << 25;
 	rng_state ^= rng_state >> 27;

@@ -297,6 +297,50 @@ START_TEST(watch_prefix)
 }
 END_TEST
 
+/* A fleet's store sees mostly commits outside any one watch's range (every
+ * host's report): a watch must sit through them quietly and still see the
+ * one change in its range, with the right revision. */
+START_TEST(watch_through_noise)
+{
+	jc_kv *kv = open_kv(_i), *writer;
+	jc_kv_watch *w;
+	jc_kv_events ev;
+	jc_error err;
+	char *sub = k("desired/"), *v = k("desired/version");
+	int64_t rev = 0;
+
+	ck_assert_int_eq(jc_kv_open(&writer, urls[_i], NULL, &err), 0);
+	ck_assert_int_eq(jc_kv_watch_open(&w, kv, sub, 0, &err), 0);
+	for (int i = 0; i < 20; i++) {
+		char *noise = jc_sprintf("%shosts/h%d/running", prefix, i);
+		ck_assert_int_eq(jc_kv_put(writer, noise, "1", 1, 0, NULL, &err), 0);
+		ck_assert_int_eq(jc_kv_watch_next(&ev, w, 30, &err), 0);
+		ck_assert_int_eq(ev.n, 0);
+		jc_kv_events_clear(&ev);
+		free(noise);
+	}
+	ck_assert_int_eq(jc_kv_put(writer, v, "2", 1, 0, &rev, &err), 0);
+	size_t got = 0;
+	int64_t until = jc_now_ms() + 10000;
+	while (got == 0 && jc_now_ms() < until) {
+		ck_assert_int_eq(jc_kv_watch_next(&ev, w, 1000, &err), 0);
+		for (size_t i = 0; i < ev.n; i++) {
+			ck_assert_str_eq(ev.items[i].kv.key, v);
+			ck_assert_int_eq(ev.items[i].kv.mod_revision, rev);
+			got++;
+		}
+		jc_kv_events_clear(&ev);
+	}
+	ck_assert_int_eq(got, 1);
+	ck_assert_int_eq(jc_kv_watch_revision(w), rev + 1);
+	jc_kv_watch_free(w);
+	free(sub);
+	free(v);
+	jc_kv_free(writer);
+	jc_kv_free(kv);
+}
+END_TEST
+
 START_TEST(bad_urls)
 {
 	jc_kv *kv;
@@ -364,6 +408,7 @@ static Suite *kv_suite(void)
 	tcase_add_loop_test(tc, txn_cas, 0, n_urls);
 	tcase_add_loop_test(tc, leases, 0, n_urls);
 	tcase_add_loop_test(tc, watch_prefix, 0, n_urls);
+	tcase_add_loop_test(tc, watch_through_noise, 0, n_urls);
 	tcase_add_test(tc, bad_urls);
 	tcase_add_test(tc, failover);
 	suite_add_tcase(s, tc);
