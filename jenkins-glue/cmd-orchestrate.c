@@ -159,6 +159,7 @@ static int orch_open(struct cli *cli, struct orch_args *a)
 		return cli_fail(cli, &err);
 	cache = cache_path(a->settings.state_dir, jc_kv_url(a->kv_handle), a->settings.prefix);
 	oo.prefix = a->settings.prefix;
+	oo.report_rate = a->settings.report_rate;
 	oo.cache_file = cache;
 	oo.logger = &cli->logger;
 	rc = jc_orch_open(&a->orch, a->kv_handle, &oo, &err);
@@ -257,7 +258,9 @@ int cmd_trigger_update(struct cli *cli, int argc, char **argv)
 	int rc;
 	cli->usage = "Usage: jcicd trigger-update VERSION\n\n"
 		     "Sets the version every node should run (jorc trigger_update): every agent converges to\n"
-		     "it.  Ends any rollout gate; use `jcicd rollout` for waves.\n" KV_OPTIONS_HELP;
+		     "it.  Ends any rollout gate; use `jcicd rollout` for waves.  The hosts spread their\n"
+		     "moves over hosts / kv.report_rate seconds (desired/spread_ms), at least their own\n"
+		     "jitter.\n" KV_OPTIONS_HELP;
 	if ((rc = parse_args(cli, argc, argv, &a, 1, 1, NULL)) >= 0)
 		return rc;
 	OPEN_OR_RETURN(cli, &a);

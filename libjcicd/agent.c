@@ -33,8 +33,9 @@ struct jc_agent {
 	int64_t next_keepalive_ms;
 	jc_kv_watch *watch;
 	char *desired, *gate;
+	long long spread_ms;     /* desired/spread_ms: the fleet's jitter window */
 	char *local;             /* the local version file's content */
-	char *desired_key, *gate_key;
+	char *desired_key, *gate_key, *spread_key;
 	/* the last run */
 	bool healthy;
 	bool ran;
@@ -165,6 +166,7 @@ int jc_agent_new(jc_agent **out, jc_orch *orch, const jc_agent_options *opts, jc
 	a->lock_file = jc_path_join(opts->dir, "agent.lock");
 	a->desired_key = jc_orch_key(orch, "desired/version");
 	a->gate_key = jc_orch_key(orch, "desired/gate");
+	a->spread_key = jc_orch_key(orch, "desired/spread_ms");
 	a->healthy = true;
 	if ((rc = parse_codes(a, opts->converge_failure_codes, err)) < 0 ||
 	    (rc = jc_mkdir_p(opts->dir, 0755, err)) < 0) {
@@ -190,6 +192,7 @@ void jc_agent_free(jc_agent *a)
 	free(a->local);
 	free(a->desired_key);
 	free(a->gate_key);
+	free(a->spread_key);
 	free(a->failed_target);
 	free(a->pending);
 	free(a->rep.running);
@@ -622,6 +625,17 @@ static void close_watch(jc_agent *a)
 }
 
 /* Reads desired/ and opens the watch after it. */
+/* A window no longer than half an hour: a wrong value must not park a
+ * fleet for days. */
+static long long parse_spread(const char *v)
+{
+	char *end;
+	long long ms = v ? strtoll(v, &end, 10) : 0;
+	if (!v || *end || ms < 0)
+		return 0;
+	return ms < 30 * 60 * 1000 ? ms : 30 * 60 * 1000;
+}
+
 static int sync_desired(jc_agent *a, jc_error *err)
 {
 	jc_kv_list l;
@@ -636,6 +650,8 @@ static int sync_desired(jc_agent *a, jc_error *err)
 				a->desired = jc_strdup(l.items[i].value);
 			else if (strcmp(l.items[i].key, a->gate_key) == 0)
 				a->gate = jc_strdup(l.items[i].value);
+			else if (strcmp(l.items[i].key, a->spread_key) == 0)
+				a->spread_ms = parse_spread(l.items[i].value);
 		}
 		close_watch(a);
 		rc = jc_kv_watch_open(&a->watch, a->kv, prefix, l.revision + 1, err);
@@ -649,6 +665,10 @@ static void apply_events(jc_agent *a, const jc_kv_events *ev)
 {
 	for (size_t i = 0; i < ev->n; i++) {
 		const jc_kv_event *e = &ev->items[i];
+		if (strcmp(e->kv.key, a->spread_key) == 0) {
+			a->spread_ms = e->type == JC_KV_EVENT_PUT ? parse_spread(e->kv.value) : 0;
+			continue;
+		}
 		char **slot = strcmp(e->kv.key, a->desired_key) == 0 ? &a->desired
 			      : strcmp(e->kv.key, a->gate_key) == 0 ? &a->gate : NULL;
 		if (!slot)
@@ -744,7 +764,9 @@ int jc_agent_run(jc_agent *a, bool once, volatile int *stop, jc_error *err)
 			if (!jc_str_eq(a->pending, target)) {
 				free(a->pending);
 				a->pending = jc_strdup(target);
-				a->act_at_ms = now + (a->o.jitter_ms > 0 ? (int64_t)jc_random((uint64_t)a->o.jitter_ms) : 0);
+				/* the fleet's window when the version came with one */
+				long long window = a->o.jitter_ms > a->spread_ms ? a->o.jitter_ms : a->spread_ms;
+				a->act_at_ms = now + (window > 0 ? (int64_t)jc_random((uint64_t)window) : 0);
 				a->paused_pending = false;
 			}
 			if (a->paused_pending && now < a->pause_check_ms) {

@@ -122,7 +122,7 @@ static int load_rollout(jc_orch_settings *s, const jc_yaml_node *r, jc_error *er
 int jc_orch_settings_load(jc_orch_settings *s, const jc_config *config, const char *state_dir, jc_error *err)
 {
 	static const char *const keys[] = { "url", "prefix", "username", "password_file", "ca_file", "cert_file",
-					    "key_file", "insecure", "timeout", "rollout" };
+					    "key_file", "insecure", "timeout", "report_rate", "rollout" };
 	const jc_yaml_node *kv = jc_config_section(config, "kv"), *r;
 	const char *env;
 	int rc = 0;
@@ -142,7 +142,8 @@ int jc_orch_settings_load(jc_orch_settings *s, const jc_config *config, const ch
 		    (rc = get_str(&s->client_cert, kv, "cert_file", "kv.cert_file", err)) < 0 ||
 		    (rc = get_str(&s->client_key, kv, "key_file", "kv.key_file", err)) < 0 ||
 		    (rc = get_bool(&s->insecure, kv, "insecure", "kv.insecure", err)) < 0 ||
-		    (rc = get_duration(&s->timeout_ms, kv, "timeout", "kv.timeout", err)) < 0) {
+		    (rc = get_duration(&s->timeout_ms, kv, "timeout", "kv.timeout", err)) < 0 ||
+		    (rc = get_long(&s->report_rate, kv, "report_rate", "kv.report_rate", 1, 1000000, err)) < 0) {
 			free(pwfile);
 			jc_orch_settings_clear(s);
 			return rc;

@@ -20,6 +20,7 @@ struct jc_orch {
 	char *cache_file;
 	bool cache_loaded;
 	const jc_logger *logger;
+	long report_rate;
 	/* every key under hosts/, sorted, as of revision rev */
 	struct view_entry *e;
 	size_t n, cap;

@@ -16,7 +16,7 @@ int jc_orch_open(jc_orch **out, jc_kv *kv, const jc_orch_options *opts, jc_error
 	const char *prefix = opts && opts->prefix && *opts->prefix ? opts->prefix : "/jcicd/";
 
 	*out = NULL;
-	if (opts && opts->version != JC_ORCH_OPTIONS_VERSION)
+	if (opts && (opts->version < 1 || opts->version > JC_ORCH_OPTIONS_VERSION))
 		return jc_err(err, JC_EINVALID, "jc_orch_options version %u is not supported", opts->version);
 	o = jc_calloc(1, sizeof(*o));
 	o->kv = kv;
@@ -24,6 +24,7 @@ int jc_orch_open(jc_orch **out, jc_kv *kv, const jc_orch_options *opts, jc_error
 	o->hosts_prefix = jc_sprintf("%shosts/", o->prefix);
 	o->cache_file = opts ? jc_strdup(opts->cache_file) : NULL;
 	o->logger = opts ? opts->logger : NULL;
+	o->report_rate = opts && opts->version >= 2 && opts->report_rate > 0 ? opts->report_rate : 1000;
 	*out = o;
 	return 0;
 }
@@ -71,18 +72,33 @@ char *jc_orch_key(const jc_orch *o, const char *rest)
 
 /* ---- desired version */
 
+long long jc_orch_spread_ms(const jc_orch *o, size_t hosts)
+{
+	return (long long)hosts * 1000 / o->report_rate;
+}
+
 int jc_orch_trigger_update(jc_orch *o, const char *version, jc_error *err)
 {
 	char *vkey = jc_orch_key(o, "desired/version"), *gkey = jc_orch_key(o, "desired/gate");
-	jc_kv_op ops[2] = {
+	char *skey = jc_orch_key(o, "desired/spread_ms"), spread[32];
+	jc_kv_op ops[3] = {
 		{ JC_KV_OP_PUT, vkey, version, strlen(version), 0 },
 		{ JC_KV_OP_DELETE, gkey, NULL, 0, 0 },
+		{ JC_KV_OP_PUT, skey, spread, 0, 0 },
 	};
 	int rc = jc_orch_check_version(version, err);
-	if (rc == 0)
-		rc = jc_kv_txn(o->kv, NULL, 0, ops, 2, NULL, 0, NULL, NULL, err);
+	/* the fleet's size, from the view (with a cache file: what changed) */
+	if (rc == 0 && (rc = jc_orch_refresh(o, err)) == 0) {
+		size_t alive = 0;
+		for (size_t i = 0; i < jc_orch_host_count(o); i++)
+			alive += jc_orch_host(o, i)->alive;
+		snprintf(spread, sizeof(spread), "%lld", jc_orch_spread_ms(o, alive));
+		ops[2].value_len = strlen(spread);
+		rc = jc_kv_txn(o->kv, NULL, 0, ops, 3, NULL, 0, NULL, NULL, err);
+	}
 	free(vkey);
 	free(gkey);
+	free(skey);
 	return rc;
 }
 

@@ -383,16 +383,18 @@ static int run(jc_orch *o, struct rollout *r, const jc_rollout_options *opts, jc
 	const char *version = rstr(r, "version");
 	long long wave_timeout = opts->wave_timeout_ms > 0 ? opts->wave_timeout_ms : 30 * 60 * 1000;
 	size_t level = (size_t)rnum(r, "level"), wave = (size_t)rnum(r, "wave");
-	char *gkey = jc_orch_key(o, "desired/gate");
+	char *gkey = jc_orch_key(o, "desired/gate"), *skey = jc_orch_key(o, "desired/spread_ms");
 	int rc;
 
 	if ((rc = parse_waves(&waves, &n_waves, rstr(r, "waves"), err)) < 0) {
 		free(gkey);
+		free(skey);
 		return rc;
 	}
 	if ((rc = make_plan(&p, o, opts, err)) < 0) {
 		free(waves);
 		free(gkey);
+		free(skey);
 		return rc;
 	}
 	json_object_object_add(r->j, "levels", names_json(p.levels.v, p.levels.n));
@@ -401,7 +403,11 @@ static int run(jc_orch *o, struct rollout *r, const jc_rollout_options *opts, jc
 			jc_strv open = JC_STRV_INIT;
 			jc_wait_result w = { 0 };
 			char *gate = gate_for(&p, version, level, &waves[wave], &open);
-			jc_kv_op op = { JC_KV_OP_PUT, gkey, gate, strlen(gate), 0 };
+			char spread[32];
+			/* the hosts of the wave spread their moves as a whole fleet would */
+			snprintf(spread, sizeof(spread), "%lld", jc_orch_spread_ms(o, open.n));
+			jc_kv_op op[2] = { { JC_KV_OP_PUT, gkey, gate, strlen(gate), 0 },
+					   { JC_KV_OP_PUT, skey, spread, strlen(spread), 0 } };
 			int64_t deadline = jc_now_ms() + wave_timeout;
 			/* a failure older than this run of the wave may have been
 			 * fixed (resume): it does not spend the budget again */
@@ -413,7 +419,7 @@ static int run(jc_orch *o, struct rollout *r, const jc_rollout_options *opts, jc
 			json_object_object_add(r->j, "opened", json_object_new_int64((int64_t)open.n));
 			json_object_object_add(r->j, "hosts", json_object_new_int64((int64_t)p.hosts.n));
 			set_str(r, "message", NULL);
-			rc = save(r, o, &op, 1, err);
+			rc = save(r, o, op, 2, err);
 			free(gate);
 			jc_log(o->logger, JC_LOG_INFO, "rollout", "%s: roles %s, wave %zu of %zu: %zu of %zu hosts open",
 			       version, p.levels.v[level], wave + 1, n_waves, open.n, p.hosts.n);
@@ -480,6 +486,7 @@ out:
 	plan_free(&p);
 	free(waves);
 	free(gkey);
+	free(skey);
 	return rc;
 }
 

@@ -7,8 +7,10 @@
  *
  * A simulated agent is a thread running the real protocol through the
  * library: lease grant + register, read desired/ and watch it, keep the
- * lease alive, and on a new version "converge" (a no-op) and report health
- * and version in one transaction.  Only the converge command is missing.
+ * lease alive, and on a new version wait its jitter (the longer of
+ * --jitter and the desired/spread_ms that trigger-update writes for the
+ * fleet's size), "converge" (a no-op) and report health and version in
+ * one transaction.  Only the converge command is missing.
  *
  *   fleet --kv URL --agents N [--mode watch|poll] [--poll-period S]
  *         [--lease-ttl S] [--idle S] [--jitter MS] [--timeout S]
@@ -38,6 +40,7 @@ static long poll_period_ms = 60000;
 static long lease_ttl = 60;
 static long jitter_ms;
 static long long timeout_ms = 120000;
+static long report_rate;   /* 0: the library's default */
 
 /* shared by the worker processes (each runs a slice of the agents: a
  * process has 20,000 descriptors at most, an agent needs three) */
@@ -142,8 +145,8 @@ static void *agent_main(void *arg)
 	jc_error err;
 	int64_t lease = 0;
 	long last = 0;
-	char *desired = NULL, *dkey, *wprefix;
-	long long next_keepalive = 0, next_poll = 0;
+	char *desired = NULL, *dkey, *skey, *wprefix;
+	long long next_keepalive = 0, next_poll = 0, spread_ms = 0;
 
 	setup_enter();
 	ko.timeout_ms = 30000;
@@ -157,6 +160,7 @@ static void *agent_main(void *arg)
 		goto out;
 	}
 	dkey = jc_orch_key(orch, "desired/version");
+	skey = jc_orch_key(orch, "desired/spread_ms");
 	wprefix = jc_orch_key(orch, "desired/");
 	{
 		jc_host_report r = { 0 };
@@ -172,9 +176,12 @@ static void *agent_main(void *arg)
 		if (rc == 0 && !poll_mode)
 			rc = jc_kv_range(&l, kv, wprefix, NULL, &err);
 		if (rc == 0 && !poll_mode) {
-			for (size_t i = 0; i < l.n; i++)
+			for (size_t i = 0; i < l.n; i++) {
 				if (strcmp(l.items[i].key, dkey) == 0)
 					desired = strdup(l.items[i].value);
+				else if (strcmp(l.items[i].key, skey) == 0)
+					spread_ms = atoll(l.items[i].value);
+			}
 			rc = jc_kv_watch_open(&w, kv, wprefix, l.revision + 1, &err);
 		}
 		jc_kv_list_clear(&l);
@@ -183,6 +190,7 @@ static void *agent_main(void *arg)
 			atomic_fetch_add(&sh->setup_failed, 1);
 			setup_leave();
 			free(dkey);
+			free(skey);
 			free(wprefix);
 			goto out;
 		}
@@ -208,7 +216,11 @@ static void *agent_main(void *arg)
 	while (!atomic_load(&sh->stop)) {
 		long long now = now_ms(), wake;
 		if (!poll_mode && now >= next_keepalive) {
-			if (jc_kv_lease_keepalive(NULL, kv, lease, &err) == JC_ENOTFOUND) {
+			int krc = jc_kv_lease_keepalive(NULL, kv, lease, &err);
+			next_keepalive = now + lease_ttl * 1000 / 3;
+			if (krc < 0 && krc != JC_ENOTFOUND)
+				next_keepalive = now + 1000 + rand_r(&a->seed) % 1000;   /* as the agent does */
+			if (krc == JC_ENOTFOUND) {
 				/* as the agent does: register again, report again */
 				jc_host_report r = { 0 };
 				atomic_fetch_add(&sh->leases_lost, 1);
@@ -219,7 +231,6 @@ static void *agent_main(void *arg)
 				    jc_orch_register(orch, &r, lease, &err) == 0 && desired)
 					report_version(orch, a, desired, lease, kv, &last);
 			}
-			next_keepalive = now + lease_ttl * 1000 / 3;
 			count(kv, &last);
 		}
 		if (poll_mode) {
@@ -247,14 +258,17 @@ static void *agent_main(void *arg)
 		jc_kv_events ev;
 		if (jc_kv_watch_next(&ev, w, wake > 0 ? wake : 0, &err) == 0) {
 			for (size_t i = 0; i < ev.n; i++) {
+				if (strcmp(ev.items[i].kv.key, skey) == 0 && ev.items[i].type == JC_KV_EVENT_PUT)
+					spread_ms = atoll(ev.items[i].kv.value);
 				if (strcmp(ev.items[i].kv.key, dkey) != 0 || ev.items[i].type != JC_KV_EVENT_PUT)
 					continue;
 				free(desired);
 				desired = strdup(ev.items[i].kv.value);
 			}
 			if (ev.n && desired) {
-				if (jitter_ms > 0)
-					sleep_ms(rand_r(&a->seed) % jitter_ms);
+				long long window = jitter_ms > spread_ms ? jitter_ms : spread_ms;
+				if (window > 0)
+					sleep_ms(rand_r(&a->seed) % window);
 				/* as the agent does: a failed report is sent again, with backoff */
 				long long backoff = 500;
 				while (report_version(orch, a, desired, lease, kv, &last) < 0 && !atomic_load(&sh->stop)) {
@@ -270,6 +284,7 @@ static void *agent_main(void *arg)
 	if (lease)
 		jc_kv_lease_revoke(kv, lease, &err);
 	free(dkey);
+	free(skey);
 	free(wprefix);
 out:
 	free(desired);
@@ -327,7 +342,7 @@ int main(int argc, char **argv)
 	jc_kv *ctl;
 	jc_error err;
 	char key[256];
-	long long t0, deadline, idle_s = 10;
+	long long t0, deadline, idle_s = 10, spread_shown = 0;
 	struct rlimit rl;
 	char *p = NULL;
 
@@ -343,9 +358,11 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--timeout")) timeout_ms = atol(v) * 1000, i++;
 		else if (!strcmp(argv[i], "--prefix")) prefix = v, i++;
 		else if (!strcmp(argv[i], "--procs")) n_procs = atoi(v), i++;
+		else if (!strcmp(argv[i], "--report-rate")) report_rate = atol(v), i++;
 		else {
 			fprintf(stderr, "usage: fleet --kv URL --agents N [--mode watch|poll] [--poll-period S] "
-					"[--lease-ttl S] [--idle S] [--jitter MS] [--timeout S] [--prefix P] [--procs P]\n");
+					"[--lease-ttl S] [--idle S] [--jitter MS] [--timeout S] [--prefix P] [--procs P] "
+					"[--report-rate R]\n");
 			return 2;
 		}
 	}
@@ -364,12 +381,19 @@ int main(int argc, char **argv)
 	getrlimit(RLIMIT_NOFILE, &rl);
 	rl.rlim_cur = rl.rlim_max;
 	setrlimit(RLIMIT_NOFILE, &rl);
-	if (jc_kv_open(&ctl, kv_url, NULL, &err) < 0) {
+	jc_orch_options co = JC_ORCH_OPTIONS_INIT;
+	jc_orch *corch = NULL;
+	co.prefix = prefix;
+	co.report_rate = report_rate;
+	if (jc_kv_open(&ctl, kv_url, NULL, &err) < 0 || jc_orch_open(&corch, ctl, &co, &err) < 0) {
 		fprintf(stderr, "fleet: %s\n", err.message);
 		return 3;
 	}
-	snprintf(key, sizeof(key), "%sdesired/version", prefix);
-	jc_kv_put(ctl, key, "1", 1, 0, NULL, &err);
+	/* as `jcicd trigger-update` does it: the version with its spread */
+	if (jc_orch_trigger_update(corch, "1", &err) < 0) {
+		fprintf(stderr, "fleet: %s\n", err.message);
+		return 3;
+	}
 
 	if (n_procs <= 0)
 		n_procs = (n_agents + 2999) / 3000;
@@ -384,8 +408,15 @@ int main(int argc, char **argv)
 		}
 		first += n;
 	}
-	while (atomic_load(&sh->registered) + atomic_load(&sh->setup_failed) < n_agents && now_ms() - t0 < timeout_ms * 4)
+	for (long long shown = now_ms(); atomic_load(&sh->registered) + atomic_load(&sh->setup_failed) < n_agents &&
+					 now_ms() - t0 < timeout_ms * 4;) {
 		sleep_ms(100);
+		if (now_ms() - shown >= 10000) {
+			shown = now_ms();
+			fprintf(stderr, "fleet: %.0f s: %d of %d agents registered\n", (double)(shown - t0) / 1000,
+				atomic_load(&sh->registered), n_agents);
+		}
+	}
 	long long setup_ms = now_ms() - t0;
 	/* the initial reports of version 1 (pollers: at their first poll) */
 	sleep_ms(poll_mode ? 100 : 2000);
@@ -407,10 +438,26 @@ int main(int argc, char **argv)
 		ctl0 = st.requests;
 	}
 	t0 = now_ms();
-	jc_kv_put(ctl, key, "2", 1, 0, NULL, &err);
+	if (jc_orch_trigger_update(corch, "2", &err) < 0)
+		fprintf(stderr, "fleet: trigger-update: %s\n", err.message);
+	{
+		jc_kv_pair sp;
+		snprintf(key, sizeof(key), "%sdesired/spread_ms", prefix);
+		if (jc_kv_get(&sp, ctl, key, &err) == 0) {
+			spread_shown = atoll(sp.value);
+			jc_kv_pair_clear(&sp);
+		}
+	}
 	deadline = t0 + timeout_ms;
-	while (atomic_load(&sh->reported) < n_agents - atomic_load(&sh->setup_failed) && now_ms() < deadline)
+	for (long long shown = now_ms(); atomic_load(&sh->reported) < n_agents - atomic_load(&sh->setup_failed) &&
+					 now_ms() < deadline;) {
 		sleep_ms(10);
+		if (now_ms() - shown >= 10000) {
+			shown = now_ms();
+			fprintf(stderr, "fleet: %.0f s after trigger-update: %d of %d agents report it\n",
+				(double)(shown - t0) / 1000, atomic_load(&sh->reported), n_agents);
+		}
+	}
 	long long conv_ms = atomic_load(&sh->last_report_ms) - t0;
 	int done = atomic_load(&sh->reported);
 	long conv_req = atomic_load(&sh->requests) - r0;
@@ -427,11 +474,11 @@ int main(int argc, char **argv)
 
 	printf("backend=%s mode=%s agents=%d registered=%d setup_s=%.1f idle_req_per_s=%.1f converged=%d "
 	       "converge_s=%.2f converge_requests=%ld converge_req_per_s=%.0f kv_size_bytes=%lld kv_revision=%lld "
-	       "bench_rss_kb=%ld rss_per_agent_kb=%.1f procs=%d leases_lost=%d\n",
+	       "bench_rss_kb=%ld rss_per_agent_kb=%.1f procs=%d leases_lost=%d spread_ms=%lld\n",
 	       jc_kv_backend(ctl), poll_mode ? "poll60" : "watch", n_agents, atomic_load(&sh->registered),
 	       (double)setup_ms / 1000, (double)idle_req / (double)idle_s, done, (double)conv_ms / 1000, conv_req,
 	       conv_ms > 0 ? (double)conv_req * 1000.0 / (double)conv_ms : 0.0, status.db_size,
-	       (long long)status.revision, rss, (double)rss / n_agents, n_procs, atomic_load(&sh->leases_lost));
+	       (long long)status.revision, rss, (double)rss / n_agents, n_procs, atomic_load(&sh->leases_lost), spread_shown);
 	fflush(stdout);
 	atomic_store(&sh->stop, 1);
 	for (int p_i = 0; p_i < n_procs; p_i++)
@@ -440,6 +487,7 @@ int main(int argc, char **argv)
 		long n;
 		jc_kv_delete(ctl, prefix, true, &n, &err);
 	}
+	jc_orch_free(corch);
 	jc_kv_free(ctl);
 	free(kids);
 	free(p);

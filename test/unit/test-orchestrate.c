@@ -103,6 +103,46 @@ START_TEST(desired_and_reports)
 }
 END_TEST
 
+/* trigger-update writes, with the version, the window the fleet spreads
+ * its moves over: hosts / report_rate seconds. */
+START_TEST(spread_with_fleet_size)
+{
+	struct fx f = { 0 };
+	jc_orch_options o = JC_ORCH_OPTIONS_INIT;
+	jc_kv_pair p;
+	jc_error err;
+	char key[128];
+	fx_open(&f, _i, false);
+	jc_orch_free(f.orch);
+	o.prefix = f.prefix;
+	o.report_rate = 4;   /* reports a second */
+	ck_assert_int_eq(jc_orch_open(&f.orch, f.kv, &o, &err), 0);
+	snprintf(key, sizeof(key), "%sdesired/spread_ms", f.prefix);
+
+	ck_assert_int_eq(jc_orch_trigger_update(f.orch, "1", &err), 0);
+	ck_assert_int_eq(jc_kv_get(&p, f.kv, key, &err), 0);
+	ck_assert_str_eq(p.value, "0");   /* nobody to spread */
+	jc_kv_pair_clear(&p);
+	for (int i = 0; i < 6; i++) {
+		char host[32];
+		snprintf(host, sizeof(host), "cp%d-t1", i + 1);
+		report(f.orch, host, "1", true, 0);
+	}
+	ck_assert_int_eq(jc_orch_trigger_update(f.orch, "2", &err), 0);
+	ck_assert_int_eq(jc_kv_get(&p, f.kv, key, &err), 0);
+	ck_assert_str_eq(p.value, "1500");   /* 6 hosts at 4 a second */
+	jc_kv_pair_clear(&p);
+	ck_assert_int_eq(jc_orch_spread_ms(f.orch, 10000), 2500000);
+
+	/* a version 1 options struct (no report_rate) still opens: 1000 a second */
+	jc_orch_free(f.orch);
+	o.version = 1;
+	ck_assert_int_eq(jc_orch_open(&f.orch, f.kv, &o, &err), 0);
+	ck_assert_int_eq(jc_orch_spread_ms(f.orch, 10000), 10000);
+	fx_close(&f);
+}
+END_TEST
+
 START_TEST(incremental_reads)
 {
 	struct fx f = { 0 };
@@ -241,6 +281,7 @@ static Suite *orch_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, desired_and_reports, 0, n_urls);
 	tcase_add_loop_test(tc, incremental_reads, 0, n_urls);
+	tcase_add_loop_test(tc, spread_with_fleet_size, 0, n_urls);
 	tcase_add_loop_test(tc, config_lookup, 0, n_urls);
 	tcase_add_test(tc, gates);
 	suite_add_tcase(s, tc);

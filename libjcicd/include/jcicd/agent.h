@@ -55,7 +55,8 @@ typedef struct jc_agent_options {
 	const char *dir;                 /* the agent's own state: lock, version file, logs; required */
 	const char *version_file;        /* NULL: <dir>/current_version */
 	long lease_ttl_s;                /* 0: 30 */
-	long long jitter_ms;             /* longest random wait before acting on a change */
+	long long jitter_ms;             /* longest random wait before acting on a change
+	                                    (desired/spread_ms widens it for a big fleet) */
 	/* APT: no base URL means the sources step is skipped */
 	const char *apt_base_url;
 	const char *apt_suite;           /* NULL: "stable" */

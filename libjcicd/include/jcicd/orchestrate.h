@@ -6,6 +6,10 @@
  *
  *   desired/version            the version every node should run (jorc's
  *                              /current_version)
+ *   desired/spread_ms          written with the version or the gate: the
+ *                              window hosts spread their moves over (ms), so
+ *                              their reports reach the store at about
+ *                              report_rate a second, however big the fleet
  *   desired/gate               during a rollout: which hosts may move to it
  *                              ({"version":V,"roles":{"db":N,...},"all":N},
  *                              a host is open when hash(host) < its role's N)
@@ -42,15 +46,18 @@ extern "C" {
 
 typedef struct jc_orch jc_orch;
 
-#define JC_ORCH_OPTIONS_VERSION 1
+#define JC_ORCH_OPTIONS_VERSION 2
 typedef struct jc_orch_options {
 	unsigned version;
 	const char *prefix;         /* NULL: "/jcicd/" (a trailing '/' is added) */
 	const char *cache_file;     /* the host view kept between runs; NULL: none */
 	const jc_logger *logger;
+	/* version 2: the reports a second the store takes while a version
+	 * spreads (desired/spread_ms = hosts moving / report_rate); 0: 1000 */
+	long report_rate;
 } jc_orch_options;
 
-#define JC_ORCH_OPTIONS_INIT { JC_ORCH_OPTIONS_VERSION, NULL, NULL, NULL }
+#define JC_ORCH_OPTIONS_INIT { JC_ORCH_OPTIONS_VERSION, NULL, NULL, NULL, 0 }
 
 /* kv is borrowed and must outlive the handle. */
 JC_EXTERN int jc_orch_open(jc_orch **out, jc_kv *kv, const jc_orch_options *opts, jc_error *err);
@@ -61,7 +68,8 @@ JC_EXTERN char *jc_orch_key(const jc_orch *orch, const char *rest);
 
 /* ---- the desired version */
 
-/* Sets the desired version for every host (and ends any rollout gate). */
+/* Sets the desired version for every host (and ends any rollout gate),
+ * with the spread window for the hosts registered now. */
 JC_EXTERN int jc_orch_trigger_update(jc_orch *orch, const char *version, jc_error *err);
 /* JC_ENOTFOUND when no version was ever set. */
 JC_EXTERN int jc_orch_desired(char **out_version, jc_orch *orch, jc_error *err);
@@ -73,6 +81,8 @@ JC_EXTERN int jc_orch_desired(char **out_version, jc_orch *orch, jc_error *err);
  */
 JC_EXTERN int jc_orch_target_for(char **out_version, const char *desired_value,
 				 const char *gate_value, const char *hostname, const char *role);
+/* The window (ms) for hosts moving at once to spread their moves over. */
+JC_EXTERN long long jc_orch_spread_ms(const jc_orch *orch, size_t hosts);
 /* The stable hash rollouts order hosts by (32 bits, FNV-1a). */
 JC_EXTERN uint32_t jc_orch_host_hash(const char *hostname);
 
@@ -240,6 +250,7 @@ typedef struct jc_orch_settings {
 	char **roles;                 /* role_dependencies, as jc_rollout_options wants them */
 	char **deps;
 	size_t n_roles;
+	long report_rate;             /* kv.report_rate; 0: the default */
 } jc_orch_settings;
 
 /* config may be NULL; state_dir NULL: the default one. */
