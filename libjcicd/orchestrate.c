@@ -24,7 +24,7 @@ int jc_orch_open(jc_orch **out, jc_kv *kv, const jc_orch_options *opts, jc_error
 	o->hosts_prefix = jc_sprintf("%shosts/", o->prefix);
 	o->cache_file = opts ? jc_strdup(opts->cache_file) : NULL;
 	o->logger = opts ? opts->logger : NULL;
-	o->report_rate = opts && opts->version >= 2 && opts->report_rate > 0 ? opts->report_rate : 1000;
+	o->report_rate = opts && opts->version >= 2 && opts->report_rate > 0 ? opts->report_rate : 500;
 	*out = o;
 	return 0;
 }

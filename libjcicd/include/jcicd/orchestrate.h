@@ -53,7 +53,7 @@ typedef struct jc_orch_options {
 	const char *cache_file;     /* the host view kept between runs; NULL: none */
 	const jc_logger *logger;
 	/* version 2: the reports a second the store takes while a version
-	 * spreads (desired/spread_ms = hosts moving / report_rate); 0: 1000 */
+	 * spreads (desired/spread_ms = hosts moving / report_rate); 0: 500 */
 	long report_rate;
 } jc_orch_options;
 
