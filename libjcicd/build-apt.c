@@ -166,15 +166,8 @@ static int fetch_release(jc_builds *b, jc_bld_job *job, struct apt_found *f, boo
 			plain = jc_strndup(g.body, g.len);
 			plain_len = g.len;
 		}
-		if (rc == 0) {
-			rc = jc_repo_release_parse(rel, plain, plain_len, where, err);
-			if (rc == JC_EPARSE) {
-				/* a malformed file from a source is its failure, not bad input */
-				rc = JC_EINTEGRITY;
-				if (err)
-					err->code = rc;
-			}
-		}
+		if (rc == 0)
+			rc = jc_repo_source_error(jc_repo_release_parse(rel, plain, plain_len, where, err), err);
 		free(plain);
 		free(where);
 		free(path);
@@ -354,11 +347,7 @@ static int resolve(jc_builds *b, jc_bld_job *job, struct apt_found *f, const jc_
 			rc = jc_file_stream(dest, is_gz, feed, dp, err);
 		if (rc == 0)
 			rc = jc_deb822_parser_finish(dp, err);
-		if (rc == JC_EPARSE) {
-			rc = JC_EINTEGRITY;
-			if (err)
-				err->code = rc;
-		}
+		rc = jc_repo_source_error(rc, err);
 		jc_deb822_parser_free(dp);
 		unlink(dest);
 		pk.index = NULL;

@@ -119,6 +119,9 @@ int64_t jc_wall_ms(void);       /* since the epoch */
 void jc_sleep_ms(int64_t ms);
 /* Uniform random in [0, n), from a per-process seeded generator. */
 uint64_t jc_random(uint64_t n);
+/* The generator behind jc_random on a caller's own state (non-zero): for
+ * hot paths that must not share jc_random's lock. */
+uint64_t jc_random_next(uint64_t *state);
 /* ISO 8601 UTC "2026-11-25T14:07:07Z" of epoch seconds into buf (>= 21). */
 char *jc_iso8601(int64_t epoch_s, char *buf, size_t size);
 

@@ -163,18 +163,12 @@ static int on_busy(void *arg, int count)
 {
 	struct kvs *s = arg;
 	int64_t now = jc_now_ms();
-	uint64_t x;
 	long us;
 	if (count == 0)
 		s->busy_since_ms = now;
 	if (now - s->busy_since_ms >= s->busy_ms)
 		return 0;
-	x = s->rng;
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	s->rng = x;
-	us = 50 + (long)((x * 0x2545F4914F6CDD1DULL) % (uint64_t)(count < 20 ? 100 * (count + 1) : 2000));
+	us = 50 + (long)(jc_random_next(&s->rng) % (uint64_t)(count < 20 ? 100 * (count + 1) : 2000));
 	struct timespec ts = { 0, us * 1000 };
 	nanosleep(&ts, NULL);
 	return 1;
@@ -1025,16 +1019,12 @@ static int read_log(struct kvs_watch *w, jc_kv_events *out, jc_error *err)
 {
 	struct kvs *s = w->s;
 	sqlite3_stmt *st = NULL;
-	int64_t rev, compacted = 0;
+	int64_t rev, compacted;
 	int rc;
 
 	if ((rc = exec(s, "BEGIN", err)) < 0)
 		return rc;
-	rev = current_rev(s);
-	if (prep(s, &st, "SELECT compacted FROM kv_meta WHERE id = 1", NULL) == 0 &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		compacted = sqlite3_column_int64(st, 0);
-	done(s, st);
+	read_meta(s, &rev, &compacted);
 	if (compacted >= w->next_rev) {
 		sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
 		out->compacted = true;

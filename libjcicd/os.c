@@ -39,6 +39,17 @@ void jc_sleep_ms(int64_t ms)
 		;
 }
 
+uint64_t jc_random_next(uint64_t *state)
+{
+	/* xorshift64*: plenty for jitter and ids; never used for anything secret */
+	uint64_t x = *state;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*state = x;
+	return x * 2685821657736338717ULL;
+}
+
 static pthread_mutex_t rng_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t rng_state;
 static pid_t rng_pid;
@@ -63,11 +74,7 @@ uint64_t jc_random(uint64_t n)
 		rng_state = (seed ^ ((uint64_t)pid << 40) ^ 0x9E3779B97F4A7C15ULL) | 1;
 		rng_pid = pid;
 	}
-	/* xorshift64*: plenty for jitter and ids; never used for anything secret */
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	x = rng_state * 2685821657736338717ULL;
+	x = jc_random_next(&rng_state);
 	pthread_mutex_unlock(&rng_lock);
 	return x % n;
 }

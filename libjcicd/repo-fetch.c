@@ -413,6 +413,13 @@ static size_t http_attempt(jc_repo_remote *r, struct dl *st, size_t *pending, si
 	return again;
 }
 
+int jc_repo_source_error(int rc, jc_error *err)
+{
+	if (rc == JC_EPARSE && err)
+		err->code = JC_EINTEGRITY;
+	return rc == JC_EPARSE ? JC_EINTEGRITY : rc;
+}
+
 int jc_repo_remote_download(jc_repo_remote *r, jc_repo_download *downloads, size_t n, jc_error *err)
 {
 	struct dl *st;

@@ -38,6 +38,9 @@ typedef struct jc_repo_remote jc_repo_remote;
 int jc_repo_remote_open(jc_repo_remote **out, const char *url, const char *dir, jc_http *http,
 			const jc_logger *logger, jc_error *err);
 void jc_repo_remote_free(jc_repo_remote *remote);
+/* A malformed file from a source is the source's failure (JC_EINTEGRITY),
+ * not bad input from the operator (JC_EPARSE): maps rc and err->code. */
+int jc_repo_source_error(int rc, jc_error *err);
 /* The URL or the directory, for messages.  Borrowed. */
 const char *jc_repo_remote_location(const jc_repo_remote *remote);
 /* Where relpath lives (URL or path).  Caller frees. */

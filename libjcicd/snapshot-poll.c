@@ -182,15 +182,6 @@ static int load_prev(struct poll *p, struct src *x, jc_error *err)
 
 /* ---- the Release of a source */
 
-static int to_source_error(int rc, jc_error *err)
-{
-	/* a malformed file from a source is the source's failure, not bad
-	 * input from the operator */
-	if (rc == JC_EPARSE && err)
-		err->code = JC_EINTEGRITY;
-	return rc == JC_EPARSE ? JC_EINTEGRITY : rc;
-}
-
 static int check_valid_until(const jc_repo_release *rel, const char *where, jc_error *err)
 {
 	const char *vu = jc_repo_release_field(rel, "Valid-Until");
@@ -241,7 +232,7 @@ static int accept_release(struct poll *p, struct src *x, const char *file, const
 	if (rc == 0) {
 		jc_repo_release_free(x->rel);
 		x->rel = NULL;
-		rc = to_source_error(jc_repo_release_parse(&x->rel, plain, plain_len, where, err), err);
+		rc = jc_repo_source_error(jc_repo_release_parse(&x->rel, plain, plain_len, where, err), err);
 	}
 	if (rc == 0)
 		rc = check_valid_until(x->rel, where, err);
@@ -648,7 +639,7 @@ static int parse_indices(struct poll *p, jc_error *err)
 			free(name);
 			if (rc < 0) {
 				jc_err_prefix(err, "source %s", x->name);
-				return to_source_error(rc, err);
+				return jc_repo_source_error(rc, err);
 			}
 		}
 	}
