@@ -6,7 +6,9 @@
  * only the library's own modules put files in it.  A file enters the pool
  * only after its hash was verified, through a temporary file and a rename,
  * so a pool file is always complete.  Writers serialise on the caller's
- * lock (the snapshot writer lock); readers need none. */
+ * lock (the snapshot writer lock); readers need none.  Within the writer,
+ * lookups, links, adopts and puts may run from several threads at once;
+ * sweeping may not. */
 #ifndef JCICD_POOL_INTERNAL_H
 #define JCICD_POOL_INTERNAL_H
 

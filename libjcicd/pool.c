@@ -4,6 +4,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,10 +20,13 @@ struct jc_pool {
 	char *dir;            /* <state>/pool */
 	char *files;          /* <state>/pool/sha256 */
 	char *tmp;            /* <state>/pool/tmp */
-	unsigned long counter;
+	atomic_ulong counter;
 	/* open shard directories: lookups and links relative to them skip
-	 * walking the long absolute path thousands of times per snapshot */
-	int shard_fd[256];
+	 * walking the long absolute path thousands of times per snapshot.
+	 * A poll links and stores from two threads at once: opening takes the
+	 * lock, using an open one does not. */
+	_Atomic int shard_fd[256];
+	pthread_mutex_t open_lock;
 };
 
 static int hexval(char c)
@@ -33,21 +38,24 @@ static int hexval(char c)
  * -1 when it does not exist. */
 static int shard(jc_pool *p, const char *sha, bool make)
 {
-	int hi = hexval(sha[0]), lo = hi < 0 ? -1 : hexval(sha[1]), k;
+	int hi = hexval(sha[0]), lo = hi < 0 ? -1 : hexval(sha[1]), k, fd;
 	char *d;
 	if (lo < 0)
 		return -1;
 	k = hi * 16 + lo;
-	if (p->shard_fd[k] >= 0)
-		return p->shard_fd[k];
-	d = jc_sprintf("%s/%.2s", p->files, sha);
-	if (make && mkdir(d, 0755) < 0 && errno != EEXIST) {
+	if ((fd = atomic_load(&p->shard_fd[k])) >= 0)
+		return fd;
+	pthread_mutex_lock(&p->open_lock);
+	fd = atomic_load(&p->shard_fd[k]);
+	if (fd < 0) {
+		d = jc_sprintf("%s/%.2s", p->files, sha);
+		if (!make || mkdir(d, 0755) == 0 || errno == EEXIST)
+			fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		free(d);
-		return -1;
+		atomic_store(&p->shard_fd[k], fd);
 	}
-	p->shard_fd[k] = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(d);
-	return p->shard_fd[k];
+	pthread_mutex_unlock(&p->open_lock);
+	return fd;
 }
 
 int jc_pool_open(jc_pool **out, const char *state_dir, jc_error *err)
@@ -56,7 +64,8 @@ int jc_pool_open(jc_pool **out, const char *state_dir, jc_error *err)
 	int rc;
 	*out = NULL;
 	for (size_t i = 0; i < JC_ARRAY_LEN(p->shard_fd); i++)
-		p->shard_fd[i] = -1;
+		atomic_init(&p->shard_fd[i], -1);
+	pthread_mutex_init(&p->open_lock, NULL);
 	p->dir = jc_path_join(state_dir, "pool");
 	p->files = jc_path_join(p->dir, "sha256");
 	p->tmp = jc_path_join(p->dir, "tmp");
@@ -73,8 +82,9 @@ void jc_pool_free(jc_pool *p)
 	if (!p)
 		return;
 	for (size_t i = 0; i < JC_ARRAY_LEN(p->shard_fd); i++)
-		if (p->shard_fd[i] >= 0)
-			close(p->shard_fd[i]);
+		if (atomic_load(&p->shard_fd[i]) >= 0)
+			close(atomic_load(&p->shard_fd[i]));
+	pthread_mutex_destroy(&p->open_lock);
 	free(p->dir);
 	free(p->files);
 	free(p->tmp);
@@ -104,7 +114,7 @@ char *jc_pool_temp_name(jc_pool *p, const char *hint)
 	for (const char *c = hint ? hint : "file"; *c && k < sizeof(safe) - 1; c++)
 		safe[k++] = (*c == '/' || *c == ' ') ? '_' : *c;
 	safe[k] = '\0';
-	return jc_sprintf("%s/%ld-%lu-%s", p->tmp, (long)getpid(), ++p->counter, safe);
+	return jc_sprintf("%s/%ld-%lu-%s", p->tmp, (long)getpid(), atomic_fetch_add(&p->counter, 1) + 1, safe);
 }
 
 int jc_pool_clean_temp(jc_pool *p, jc_error *err)
@@ -281,9 +291,9 @@ int jc_pool_sweep(jc_pool *p, jc_pool_keep_fn keep, void *payload, long *removed
 		/* only succeeds when it became empty; forget its open fd then */
 		if (rmdir(shard) == 0 && hexval(de->d_name[0]) >= 0 && hexval(de->d_name[1]) >= 0) {
 			int k = hexval(de->d_name[0]) * 16 + hexval(de->d_name[1]);
-			if (p->shard_fd[k] >= 0)
-				close(p->shard_fd[k]);
-			p->shard_fd[k] = -1;
+			int fd = atomic_exchange(&p->shard_fd[k], -1);
+			if (fd >= 0)
+				close(fd);
 		}
 		free(shard);
 	}

@@ -147,6 +147,8 @@ static int line(jc_deb822_parser *p, const char *s, size_t len, jc_error *err)
 	/* duplicate names make a paragraph ambiguous */
 	for (size_t f = 0; f < para->n; f++) {
 		const char *have = para->store.data + para->offs[2 * f];
+		if ((have[0] | 0x20) != (s[0] | 0x20))
+			continue;   /* cheap first: every line of every paragraph comes here */
 		if (strlen(have) == (size_t)(colon - s) && strncasecmp(have, s, (size_t)(colon - s)) == 0) {
 			char msg[160];
 			snprintf(msg, sizeof(msg), "field \"%.80s\" appears twice in one paragraph", have);

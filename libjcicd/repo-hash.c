@@ -1,9 +1,11 @@
-/* repo-hash.c - SHA256 (OpenSSL libcrypto), gzip (zlib) and chunked file
- * reading for repository indices and packages. */
+/* repo-hash.c - SHA256 (OpenSSL libcrypto), gzip (libdeflate to write,
+ * zlib to read streams) and chunked file reading for repository indices
+ * and packages. */
 #include "common.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libdeflate.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,28 +107,23 @@ bool jc_repo_is_sha256(const char *s)
 
 /* ---- gzip */
 
+/* libdeflate, not zlib: the whole index is in memory anyway, and at equal
+ * level it compresses a Packages file in half the time and smaller.  Its
+ * gzip header has no name and mtime 0, so equal input gives equal bytes
+ * (and equal hashes) every time. */
 int jc_gzip_compress(jc_buf *out, const void *data, size_t len, int level, jc_error *err)
 {
-	z_stream z;
-	int rc;
-	memset(&z, 0, sizeof(z));
-	/* windowBits 15 + 16: a gzip wrapper with no name and mtime 0, so equal
-	 * input gives equal bytes (and equal hashes) every time */
-	if (deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		return jc_err(err, JC_ENOMEM, "cannot initialise zlib");
-	jc_buf_grow(out, deflateBound(&z, (uLong)len) + 1);
-	z.next_in = (Bytef *)(uintptr_t)data;
-	z.avail_in = (uInt)len;
-	z.next_out = (Bytef *)out->data + out->len;
-	z.avail_out = (uInt)(out->cap - out->len - 1);
-	rc = deflate(&z, Z_FINISH);
-	if (rc != Z_STREAM_END) {
-		deflateEnd(&z);
-		return jc_err(err, JC_ERROR, "gzip compression failed (zlib %d)", rc);
-	}
-	out->len += z.total_out;
+	struct libdeflate_compressor *c = libdeflate_alloc_compressor(level < 1 ? 6 : level > 12 ? 12 : level);
+	size_t n;
+	if (!c)
+		return jc_err(err, JC_ENOMEM, "cannot initialise libdeflate");
+	jc_buf_grow(out, libdeflate_gzip_compress_bound(c, len) + 1);
+	n = libdeflate_gzip_compress(c, data, len, out->data + out->len, out->cap - out->len - 1);
+	libdeflate_free_compressor(c);
+	if (n == 0)
+		return jc_err(err, JC_ERROR, "gzip compression failed: output larger than its bound");
+	out->len += n;
 	out->data[out->len] = '\0';
-	deflateEnd(&z);
 	return 0;
 }
 

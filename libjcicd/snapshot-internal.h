@@ -14,6 +14,8 @@
 typedef struct jc_snap_file {
 	const char *path;               /* pool/<component>/<p>/<file> */
 	const char *sha256;
+	bool in_pool;                   /* there before the poll's downloads */
+	bool placed;                    /* linked into hint_tree already */
 } jc_snap_file;
 
 struct jc_snapshots {
@@ -31,7 +33,17 @@ struct jc_snapshots {
 	long hint_number;
 	const jc_snap_file *hint;
 	size_t n_hint;
+	const char *hint_tree;          /* begun by jc_snap_prelink, or NULL */
 };
+
+/* A poll begins its snapshot's tree before the number exists: while the
+ * missing packages download, this links every file it saw in the pool
+ * into `dir` (<publish root>/snapshots/.tmp-..., which recovery removes)
+ * and marks it placed.  Publishing then renames the tree into place and
+ * links only the rest.  Runs in a thread of its own beside the
+ * downloads. */
+char *jc_snap_prelink_dir(jc_snapshots *s);
+int jc_snap_prelink(jc_snapshots *s, const char *dir, jc_snap_file *files, size_t n, jc_error *err);
 
 /* the writer lock: taken by every verb that changes something; taking it
  * also finishes whatever an interrupted writer left behind */

@@ -15,13 +15,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "snapshot-internal.h"
 
 /* One package paragraph of a source index, rewritten for publishing. */
 struct pkg {
-	char *text;              /* the paragraph without its Filename line */
+	char *text;              /* the paragraph without its Filename line;
+				  * the strings below live after its NUL */
 	size_t filename_at;      /* where "Filename: ..." goes back in */
 	char *name, *version, *arch;
 	char sha256[JC_SHA256_HEX_SIZE];
@@ -32,6 +37,7 @@ struct pkg {
 	size_t seq;              /* order of appearance */
 	size_t out;              /* output index it belongs to */
 	bool dup;                /* shadowed by an earlier equal package */
+	bool in_pool;            /* before this poll downloaded anything */
 };
 
 /* One (component, architecture) index of the snapshot. */
@@ -119,11 +125,7 @@ static void poll_clear(struct poll *p)
 	}
 	free(p->outs);
 	for (size_t i = 0; i < p->n_pkgs; i++) {
-		free(p->pkgs[i].text);
-		free(p->pkgs[i].name);
-		free(p->pkgs[i].version);
-		free(p->pkgs[i].arch);
-		free(p->pkgs[i].src_file);
+		free(p->pkgs[i].text);   /* name, version, arch, src_file too */
 		free(p->pkgs[i].pool_path);
 	}
 	free(p->pkgs);
@@ -554,7 +556,6 @@ static int on_package(const jc_deb822_para *para, jc_error *err, void *payload)
 	const char *size = jc_deb822_get(para, "Size");
 	const char *want = p->outs[p->cur_out].architecture;
 	struct pkg *k;
-	jc_buf text = JC_BUF_INIT;
 	char *end;
 	long long sz;
 
@@ -578,30 +579,38 @@ static int on_package(const jc_deb822_para *para, jc_error *err, void *payload)
 	}
 	k = &p->pkgs[p->n_pkgs];
 	memset(k, 0, sizeof(*k));
-	size_t need = 0;
-	for (size_t i = 0; i < jc_deb822_field_count(para); i++)
+	/* one block per package, of exactly its size: the text, then the
+	 * strings the poll keeps (10,000 packages are 10,000 allocations, not
+	 * 50,000, and no page is touched twice) */
+	size_t need = 1, ln = strlen(name) + 1, lv = strlen(version) + 1, la = strlen(arch) + 1,
+	       lf = strlen(file) + 1, n_fields = jc_deb822_field_count(para);
+	for (size_t i = 0; i < n_fields; i++)
 		need += strlen(jc_deb822_field_name(para, i)) + strlen(jc_deb822_field_value(para, i)) + 3;
-	jc_buf_grow(&text, need);
-	for (size_t i = 0; i < jc_deb822_field_count(para); i++) {
+	char *block = jc_malloc(need + ln + lv + la + lf), *w = block;
+	for (size_t i = 0; i < n_fields; i++) {
 		const char *fn = jc_deb822_field_name(para, i), *fv = jc_deb822_field_value(para, i);
-		if (strcasecmp(fn, "Filename") == 0) {
-			k->filename_at = text.len;
+		size_t lfn = strlen(fn), lfv = strlen(fv);
+		if (lfn == 8 && strcasecmp(fn, "Filename") == 0) {
+			k->filename_at = (size_t)(w - block);
 			continue;
 		}
-		jc_buf_puts(&text, fn);
-		jc_buf_putc(&text, ':');
+		memcpy(w, fn, lfn);
+		w += lfn;
+		*w++ = ':';
 		if (*fv && *fv != '\n')
-			jc_buf_putc(&text, ' ');
-		jc_buf_puts(&text, fv);
-		jc_buf_putc(&text, '\n');
+			*w++ = ' ';
+		memcpy(w, fv, lfv);
+		w += lfv;
+		*w++ = '\n';
 	}
-	k->text = jc_buf_detach(&text);
-	k->name = jc_strdup(name);
-	k->version = jc_strdup(version);
-	k->arch = jc_strdup(arch);
+	*w++ = '\0';
+	k->text = block;
+	k->name = memcpy(w, name, ln);
+	k->version = memcpy(k->name + ln, version, lv);
+	k->arch = memcpy(k->version + lv, arch, la);
+	k->src_file = memcpy(k->arch + la, file, lf);
 	jc_strlcpy(k->sha256, sha, sizeof(k->sha256));
 	k->size = sz;
-	k->src_file = jc_strdup(file);
 	k->source = p->cur_src;
 	k->seq = p->n_pkgs;
 	k->out = p->cur_out;
@@ -763,6 +772,96 @@ static int cmp_sha(const void *a, const void *b)
 	return strcmp((*(const struct pkg *const *)a)->sha256, (*(const struct pkg *const *)b)->sha256);
 }
 
+static int cmp_sha64(const void *a, const void *b)
+{
+	return memcmp(*(const char *const *)a, *(const char *const *)b, 64);
+}
+
+/* The SHA256 of every package the previous snapshot lists, from its
+ * Packages files in the pool (mapped, not parsed: a scan for the field).
+ * The newest snapshot is never pruned, so its files are in the pool. */
+struct prev_shas {
+	const char **v;
+	size_t n, cap;
+	void **maps;
+	size_t *map_len;
+	size_t n_maps;
+};
+
+static void prev_shas_free(struct prev_shas *ps)
+{
+	for (size_t i = 0; i < ps->n_maps; i++)
+		munmap(ps->maps[i], ps->map_len[i]);
+	free(ps->maps);
+	free(ps->map_len);
+	free(ps->v);
+}
+
+static void prev_shas_load(struct poll *p, struct prev_shas *ps)
+{
+	jc_snap_index *idx = NULL;
+	size_t n = 0;
+	memset(ps, 0, sizeof(*ps));
+	if (!p->res->previous || jc_snap_indices(p->s, p->res->previous, &idx, &n, NULL) < 0)
+		return;
+	ps->maps = jc_calloc(n + 1, sizeof(*ps->maps));
+	ps->map_len = jc_calloc(n + 1, sizeof(*ps->map_len));
+	for (size_t i = 0; i < n; i++) {
+		char *path = jc_pool_path(p->s->pool, idx[i].packages_sha256);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		struct stat sb;
+		void *m = MAP_FAILED;
+		free(path);
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &sb) == 0 && sb.st_size > 0)
+			m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		close(fd);
+		if (m == MAP_FAILED)
+			continue;
+		ps->maps[ps->n_maps] = m;
+		ps->map_len[ps->n_maps++] = (size_t)sb.st_size;
+		const char *c = m, *end = c + sb.st_size;
+		/* "SHA256: " at the start of a line: a continuation line starts
+		 * with a space, so no description can pass for one */
+		for (const char *f = c; f && end - f >= 8 + 64 + 1;) {
+			if ((f == c || f[-1] == '\n') && memcmp(f, "SHA256: ", 8) == 0 && f[8 + 64] == '\n') {
+				bool hex = true;
+				for (int k = 8; k < 8 + 64 && hex; k++)
+					hex = (f[k] >= '0' && f[k] <= '9') || (f[k] >= 'a' && f[k] <= 'f');
+				if (hex) {
+					if (ps->n == ps->cap) {
+						ps->cap = ps->cap ? ps->cap * 2 : 4096;
+						ps->v = jc_realloc(ps->v, ps->cap * sizeof(*ps->v));
+					}
+					ps->v[ps->n++] = f + 8;
+				}
+			}
+			f = memchr(f, '\n', (size_t)(end - f));
+			f = f ? f + 1 : NULL;
+		}
+	}
+	jc_snap_indices_free(idx, n);
+	qsort(ps->v, ps->n, sizeof(*ps->v), cmp_sha64);
+}
+
+/* What the pool has already, which both the downloads and the linking
+ * ahead go by: what the previous snapshot lists is there; the rest, one
+ * lookup each. */
+static void scan_pool(struct poll *p)
+{
+	struct prev_shas ps;
+	prev_shas_load(p, &ps);
+	for (size_t o = 0; o < p->n_outs; o++)
+		for (size_t k = 0; k < p->outs[o].n; k++) {
+			struct pkg *pk = p->outs[o].pkgs[k];
+			const char *key = pk->sha256;
+			pk->in_pool = (ps.n && bsearch(&key, ps.v, ps.n, sizeof(*ps.v), cmp_sha64)) ||
+				      jc_pool_has(p->s->pool, pk->sha256);
+		}
+	prev_shas_free(&ps);
+}
+
 static int fetch_debs(struct poll *p, jc_error *err)
 {
 	for (size_t si = 0; si < p->n_srcs; si++) {
@@ -777,7 +876,7 @@ static int fetch_debs(struct poll *p, jc_error *err)
 				struct pkg *pk = p->outs[o].pkgs[k];
 				if (pk->source != si)
 					continue;
-				if (jc_pool_has(p->s->pool, pk->sha256)) {
+				if (pk->in_pool) {
 					p->res->debs_reused++;
 					continue;
 				}
@@ -836,6 +935,16 @@ struct builder {
 	jc_error err;
 };
 
+static int store_index(struct poll *p, struct outidx *o, jc_error *err)
+{
+	int rc = jc_pool_put_hashed(p->s->pool, o->text.data ? o->text.data : "", o->text.len, o->sha, err);
+	if (rc == 0)
+		rc = jc_pool_put_hashed(p->s->pool, o->gz.data, o->gz.len, o->gz_sha, err);
+	jc_buf_free(&o->text);
+	jc_buf_free(&o->gz);
+	return rc;
+}
+
 static void *build_texts(void *arg)
 {
 	struct builder *b = arg;
@@ -863,6 +972,8 @@ static void *build_texts(void *arg)
 		if (b->rc == 0) {
 			o->gz_size = (long long)o->gz.len;
 			jc_repo_sha256_buf(o->gz_sha, o->gz.data, o->gz.len);
+			/* into the pool too: nothing refers to it until recorded */
+			b->rc = store_index(p, o, &b->err);
 		}
 	}
 	return NULL;
@@ -877,11 +988,9 @@ static void builder_start(struct builder *b, struct poll *p)
 }
 
 /* Waits for the builder (or does its work here when no thread could be
- * started), then stores the indices in the pool. */
-static int builder_finish(struct builder *b, bool store, jc_error *err)
+ * started). */
+static int builder_finish(struct builder *b, jc_error *err)
 {
-	struct poll *p = b->p;
-	int rc;
 	if (b->started)
 		pthread_join(b->thread, NULL);
 	else
@@ -890,17 +999,70 @@ static int builder_finish(struct builder *b, bool store, jc_error *err)
 		jc_err_copy(err, &b->err);
 		return b->rc;
 	}
-	for (size_t i = 0; store && i < p->n_outs; i++) {
-		struct outidx *o = &p->outs[i];
-		rc = jc_pool_put_hashed(p->s->pool, o->text.data ? o->text.data : "", o->text.len, o->sha, err);
-		if (rc == 0)
-			rc = jc_pool_put_hashed(p->s->pool, o->gz.data, o->gz.len, o->gz_sha, err);
-		jc_buf_free(&o->text);
-		jc_buf_free(&o->gz);
-		if (rc < 0)
-			return rc;
-	}
 	return 0;
+}
+
+/* Links what the pool has into the snapshot's tree-to-be while the rest
+ * downloads (jc_snap_prelink). */
+struct prelinker {
+	jc_snapshots *s;
+	char *dir;
+	jc_snap_file *files;
+	size_t n;
+	pthread_t thread;
+	bool started;
+	int rc;
+	jc_error err;
+};
+
+static void *prelink(void *arg)
+{
+	struct prelinker *l = arg;
+	l->rc = jc_snap_prelink(l->s, l->dir, l->files, l->n, &l->err);
+	return NULL;
+}
+
+static void prelinker_start(struct prelinker *l, struct poll *p)
+{
+	memset(l, 0, sizeof(*l));
+	l->s = p->s;
+	l->files = jc_calloc(p->n_pkgs + 1, sizeof(*l->files));
+	for (size_t i = 0; i < p->n_outs; i++)
+		for (size_t k = 0; k < p->outs[i].n; k++) {
+			l->files[l->n].path = p->outs[i].pkgs[k]->pool_path;
+			l->files[l->n].in_pool = p->outs[i].pkgs[k]->in_pool;
+			l->files[l->n++].sha256 = p->outs[i].pkgs[k]->sha256;
+		}
+	l->dir = jc_snap_prelink_dir(p->s);
+	if (pthread_create(&l->thread, NULL, prelink, l) == 0)
+		l->started = true;
+}
+
+/* A tree that could not be begun is no failure: publishing builds it
+ * whole, and reports what is wrong if it is more than a hiccup. */
+static const char *prelinker_finish(struct prelinker *l)
+{
+	if (!l->started)
+		return NULL;
+	pthread_join(l->thread, NULL);
+	l->started = false;
+	if (l->rc == 0)
+		return l->dir;
+	jc_log(l->s->o.logger, JC_LOG_DEBUG, "snapshot", "linking ahead failed (%s); linking after recording",
+	       l->err.message);
+	for (size_t i = 0; i < l->n; i++)
+		l->files[i].placed = false;
+	return NULL;
+}
+
+static void prelinker_free(struct prelinker *l)
+{
+	if (l->started)
+		pthread_join(l->thread, NULL);
+	if (l->dir)
+		jc_rm_rf(l->dir, NULL);   /* gone already when publishing took it */
+	free(l->dir);
+	free(l->files);
 }
 
 /* ---- recording */
@@ -1108,10 +1270,12 @@ static void phase(jc_snapshots *s, const char *what, int64_t *t)
 	cpu_before = cpu;
 }
 
-static int run(struct poll *p, unsigned flags, jc_error *err)
+static int run(struct poll *p, struct prelinker *pre, unsigned flags, jc_error *err)
 {
 	jc_snapshots *s = p->s;
 	jc_http *http = NULL;
+	bool publish = !(flags & JC_SNAPSHOT_POLL_NO_PUBLISH);
+	const char *tree = NULL;
 	bool all_unchanged = true, same = false;
 	long number = 0;
 	struct builder builder;
@@ -1172,14 +1336,18 @@ static int run(struct poll *p, unsigned flags, jc_error *err)
 		return rc;
 	phase(s, "sorting", &t);
 	builder_start(&builder, p);
+	scan_pool(p);
+	if (publish)
+		prelinker_start(pre, p);
 	if ((rc = fetch_debs(p, err)) < 0) {
-		builder_finish(&builder, false, NULL);
+		builder_finish(&builder, NULL);
 		return rc;
 	}
-	phase(s, "fetching packages (indices built meanwhile)", &t);
-	if ((rc = builder_finish(&builder, true, err)) < 0)
+	phase(s, "fetching packages (indices built and stored, the pool linked meanwhile)", &t);
+	if ((rc = builder_finish(&builder, err)) < 0)
 		return rc;
-	phase(s, "writing indices", &t);
+	tree = publish ? prelinker_finish(pre) : NULL;
+	phase(s, "waiting for the indices and links", &t);
 	/* everything the new snapshot refers to must be on disk before the
 	 * database says it exists */
 	if (!s->o.no_sync && (rc = jc_pool_sync(s->pool, err)) < 0)
@@ -1193,23 +1361,17 @@ static int run(struct poll *p, unsigned flags, jc_error *err)
 	p->res->number = number;
 	jc_log(s->o.logger, JC_LOG_INFO, "snapshot", "recorded snapshot %ld: %ld packages (%ld fetched, %ld "
 	       "already in the pool)", number, p->res->n_packages, p->res->debs_fetched, p->res->debs_reused);
-	if (!(flags & JC_SNAPSHOT_POLL_NO_PUBLISH)) {
+	if (publish) {
 		/* what to link is in memory: publishing need not read it back */
-		jc_snap_file *files = jc_calloc(p->n_pkgs + 1, sizeof(*files));
-		size_t n = 0;
-		for (size_t i = 0; i < p->n_outs; i++)
-			for (size_t k = 0; k < p->outs[i].n; k++) {
-				files[n].path = p->outs[i].pkgs[k]->pool_path;
-				files[n++].sha256 = p->outs[i].pkgs[k]->sha256;
-			}
 		s->hint_number = number;
-		s->hint = files;
-		s->n_hint = n;
+		s->hint = pre->files;
+		s->n_hint = pre->n;
+		s->hint_tree = tree;
 		rc = jc_snap_publish_recorded(s, number, err);
 		s->hint_number = 0;
 		s->hint = NULL;
 		s->n_hint = 0;
-		free(files);
+		s->hint_tree = NULL;
 		if (rc == 0)
 			p->res->published = true;
 	}
@@ -1219,6 +1381,7 @@ static int run(struct poll *p, unsigned flags, jc_error *err)
 int jc_snapshot_poll(jc_snapshot_poll_result *out, jc_snapshots *s, unsigned flags, jc_error *err)
 {
 	struct poll p;
+	struct prelinker pre;
 	int64_t started = jc_now_ms();
 	int rc;
 
@@ -1231,9 +1394,11 @@ int jc_snapshot_poll(jc_snapshot_poll_result *out, jc_snapshots *s, unsigned fla
 	if ((rc = jc_snap_lock(s, err)) < 0)
 		return rc;
 	memset(&p, 0, sizeof(p));
+	memset(&pre, 0, sizeof(pre));
 	p.s = s;
 	p.res = out;
-	rc = run(&p, flags, err);
+	rc = run(&p, &pre, flags, err);
+	prelinker_free(&pre);
 	for (size_t i = 0; i < p.n_srcs; i++) {
 		long req = 0;
 		long long bytes = 0;

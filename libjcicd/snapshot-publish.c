@@ -163,6 +163,34 @@ static int place(struct tree_ctx *t, const char *sha, const char *relpath, jc_er
 	return rc;
 }
 
+char *jc_snap_prelink_dir(jc_snapshots *s)
+{
+	return jc_sprintf("%s/snapshots/.tmp-next-%ld", s->o.publish_root, (long)getpid());
+}
+
+int jc_snap_prelink(jc_snapshots *s, const char *dir, jc_snap_file *files, size_t n, jc_error *err)
+{
+	struct tree_ctx t;
+	int rc;
+	memset(&t, 0, sizeof(t));
+	t.s = s;
+	t.tmp = dir;
+	t.last_fd = -1;
+	rc = jc_rm_rf(dir, err);
+	if (rc == 0)
+		rc = jc_mkdir_p(dir, 0755, err);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		if (!files[i].in_pool)
+			continue;   /* downloading: publishing links it */
+		rc = place(&t, files[i].sha256, files[i].path, err);
+		files[i].placed = rc == 0;
+	}
+	if (t.last_fd >= 0)
+		close(t.last_fd);
+	free(t.last_dir);
+	return rc;
+}
+
 static int place_para(const jc_deb822_para *para, jc_error *err, void *payload)
 {
 	struct tree_ctx *t = payload;
@@ -403,8 +431,16 @@ int jc_snap_publish_tree(jc_snapshots *s, long number, jc_error *err)
 	parent = jc_sprintf("%s/snapshots", s->o.publish_root);
 	tmp = jc_sprintf("%s/.tmp-%ld-%ld", parent, number, (long)getpid());
 	free(parent);
-	if ((rc = jc_rm_rf(tmp, err)) < 0 || (rc = jc_mkdir_p(tmp, 0755, err)) < 0)
+	if ((rc = jc_rm_rf(tmp, err)) < 0)
 		goto out;
+	if (s->hint_number == number && s->hint_tree) {
+		if (rename(s->hint_tree, tmp) < 0) {
+			rc = jc_err_errno(err, JC_EIO, errno, "cannot rename %s to %s", s->hint_tree, tmp);
+			goto out;
+		}
+	} else if ((rc = jc_mkdir_p(tmp, 0755, err)) < 0) {
+		goto out;
+	}
 	t.s = s;
 	t.tmp = tmp;
 	dist = jc_sprintf("%s/dists/%s", tmp, row.suite);
@@ -431,7 +467,10 @@ int jc_snap_publish_tree(jc_snapshots *s, long number, jc_error *err)
 			rc = jc_snap_read_packages(s, idx[i].packages_sha256, place_para, &t, err);
 	}
 	for (size_t i = 0; rc == 0 && s->hint_number == number && i < s->n_hint; i++)
-		rc = place(&t, s->hint[i].sha256, s->hint[i].path, err);
+		if (s->hint_tree && s->hint[i].placed)
+			t.links++;
+		else
+			rc = place(&t, s->hint[i].sha256, s->hint[i].path, err);
 	if (rc == 0 && before)
 		rc = add_by_hash(s, tmp, row.suite, before, err);
 	jc_log(s->o.logger, JC_LOG_DEBUG, "snapshot", "linking %ld files: %lld ms", t.links,

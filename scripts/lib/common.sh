@@ -5,7 +5,7 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 # What building jcicd needs, and what its tests drive for real.
 BUILD_PACKAGES="autoconf automake libtool pkg-config make gcc libcurl4-openssl-dev libjson-c-dev
-libxml2-dev libyaml-dev libsqlite3-dev libgpgme-dev libssl-dev zlib1g-dev check"
+libxml2-dev libyaml-dev libsqlite3-dev libgpgme-dev libssl-dev zlib1g-dev libdeflate-dev check"
 # what the demo's chain drives: git, the Debian package tools, apt-ftparchive
 DEMO_PACKAGES="git dpkg-dev debhelper fakeroot apt-utils"
 # what the tests drive: every test/packages/*.list, one package a line
