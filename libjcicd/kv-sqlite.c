@@ -7,18 +7,21 @@
  * There is no server, so lease expiry is done by whoever touches the store
  * next: every write, and every watch poll (at most once a second), deletes
  * the keys of expired leases first, as etcd would have done at that time.
- * Watches poll, without touching the database while nothing changed under
- * their prefix: beside the database, a small shared-memory change map
- * (<db>-changes, 4096 slots) holds for each hashed "directory" prefix
+ * Watches sleep without touching the database while nothing changed under
+ * their prefix: beside the database, a shared-memory change map (<db>-watch,
+ * 65536 slots, see map_changes) holds for each hashed "directory" prefix
  * (every prefix of a key that ends in '/', and the key itself) the last
- * revision that changed a key under it; writers update it after they
- * commit.  A watch reads its one slot; only when it moved (or once every
- * few seconds, in case a writer died between its commit and the map) does
- * it open a read transaction.  Read transactions are what a WAL database
- * has few of (five read marks): ten thousand watchers polling the
- * database itself starve the writers.  The poll interval backs off from
- * 10 ms to 250 ms while nothing changes.  That is plenty for a fleet on
- * one machine; a real fleet uses etcd.
+ * revision that changed a key under it, and a counter; writers update
+ * both after they commit and wake the counter's futex.  A watch sleeps on
+ * its slot's futex (a second at most, to look for expired leases); only
+ * when its slots moved (or every half minute, in case a writer died
+ * between its commit and the map) does it open a read transaction.  Read
+ * transactions are what a WAL database has few of (five read marks): ten
+ * thousand watchers polling the database itself starve the writers, and
+ * ten thousand polling the map keep two cores busy waking up.  Without
+ * the map (it could not be made), a watch polls the database, backing off
+ * from 10 ms to 250 ms.  That is plenty for a fleet on one machine; a real
+ * fleet uses etcd.
  */
 #include "common.h"
 
@@ -29,8 +32,11 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,8 +47,9 @@
 #define SWEEP_EVERY_MS 1000
 #define POLL_MIN_MS 10
 #define POLL_MAX_MS 250
-#define CHANGE_SLOTS 4096
-#define FULL_LOOK_MS 5000        /* a watch reads the database at least this often */
+#define CHANGE_SLOTS 65536
+#define BEHIND_BY_KEY 256        /* revisions behind: read the log by key, not by revision */
+#define FULL_LOOK_MS 30000       /* a watch reads the database at least this often */
 #define WAL_RESTART_BYTES (64LL << 20)
 /* prepared statements kept per connection: a watch wakes many times a
  * second, and preparing costs more than running these one-row queries */
@@ -56,7 +63,7 @@ struct cached_stmt {
 
 struct kvs {
 	sqlite3 *db;
-	_Atomic int64_t *changes;  /* the change map, CHANGE_SLOTS slots; NULL: none */
+	struct change_map *changes;   /* NULL: none */
 	jc_strv changed;           /* keys the open write transaction changed */
 	int64_t changed_rev;
 	uint64_t rng;            /* busy-handler naps: no shared lock for them */
@@ -71,13 +78,19 @@ struct kvs {
 	const jc_logger *logger;
 };
 
+/* a prefix's place in the change map (see map_changes) */
+struct slots {
+	long a, b;
+};
+
 struct kvs_watch {
 	struct kvs *s;
 	char *key, *end;
 	int64_t next_rev;
 	int data_version;
 	long local_commits;
-	long slot;               /* its prefix's slot in the change map; -1: none */
+	bool mapped;             /* its prefix has slots in the change map */
+	struct slots slots;
 	int64_t full_look_ms;    /* when the database must be read anyway */
 	bool primed;
 	long long poll_ms;
@@ -191,38 +204,132 @@ static bool schema_current(struct kvs *s)
 	return yes;
 }
 
-/* The change map beside the database, mapped shared; NULL (watches then
- * read the database each time) when it cannot be made. */
-static _Atomic int64_t *map_changes(const char *db_path)
+/* The change map beside the database (<db>-watch), mapped shared: a
+ * header, then for each slot two revision arrays indexed by two
+ * independent hashes of a prefix, then a futex word per slot of the first.
+ * A change under a prefix moves both of its slots; a watch reads the
+ * database only when both moved, so a collision in one array (ten
+ * thousand hosts' keys land all over it) costs nothing. */
+#define CHANGE_MAGIC 0x316863776376636aULL   /* "jcvcwch1" */
+#define CHANGE_HEADER 64
+#define CHANGE_MAP_SIZE (CHANGE_HEADER + CHANGE_SLOTS * (2 * sizeof(int64_t) + sizeof(uint32_t)))
+
+struct change_map {
+	char *path;
+	unsigned char *base;
+	_Atomic int64_t *a, *b;
+	_Atomic uint32_t *bumps;
+	int refs;
+	struct change_map *next;
+};
+
+/* One mapping per database per process, however many connections. */
+static pthread_mutex_t maps_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct change_map *maps;
+
+static struct change_map *map_changes(const char *db_path)
 {
-	char *path = jc_sprintf("%s-changes", db_path);
-	size_t size = CHANGE_SLOTS * sizeof(int64_t);
+	struct change_map *m;
+	char *path;
 	struct stat sb;
-	void *m = MAP_FAILED;
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	void *base = MAP_FAILED;
+	int fd;
+	pthread_mutex_lock(&maps_lock);
+	for (m = maps; m && strcmp(m->path, db_path) != 0; m = m->next)
+		;
+	if (m) {
+		m->refs++;
+		pthread_mutex_unlock(&maps_lock);
+		return m;
+	}
+	path = jc_sprintf("%s-watch", db_path);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	free(path);
-	if (fd < 0)
-		return NULL;
 	/* zero-filled by the kernel when it grows: every slot starts at 0 */
-	if (fstat(fd, &sb) == 0 && (sb.st_size >= (off_t)size || ftruncate(fd, (off_t)size) == 0))
-		m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
-	return m == MAP_FAILED ? NULL : m;
+	if (fd >= 0 && fstat(fd, &sb) == 0 && (sb.st_size >= (off_t)CHANGE_MAP_SIZE ||
+					       ftruncate(fd, (off_t)CHANGE_MAP_SIZE) == 0))
+		base = mmap(NULL, CHANGE_MAP_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (fd >= 0)
+		close(fd);
+	if (base != MAP_FAILED) {
+		_Atomic uint64_t *magic = base;
+		uint64_t seen = 0;
+		if (!atomic_compare_exchange_strong(magic, &seen, CHANGE_MAGIC) && seen != CHANGE_MAGIC) {
+			munmap(base, CHANGE_MAP_SIZE);   /* not ours: watches poll the database */
+			base = MAP_FAILED;
+		}
+	}
+	if (base == MAP_FAILED) {
+		pthread_mutex_unlock(&maps_lock);
+		return NULL;
+	}
+	m = jc_calloc(1, sizeof(*m));
+	m->path = jc_strdup(db_path);
+	m->base = base;
+	m->a = (_Atomic int64_t *)(m->base + CHANGE_HEADER);
+	m->b = m->a + CHANGE_SLOTS;
+	m->bumps = (_Atomic uint32_t *)(m->b + CHANGE_SLOTS);
+	m->refs = 1;
+	m->next = maps;
+	maps = m;
+	pthread_mutex_unlock(&maps_lock);
+	return m;
 }
 
-static long change_slot(const char *s, size_t len)
+static void unmap_changes(struct change_map *m)
+{
+	struct change_map **pp;
+	if (!m)
+		return;
+	pthread_mutex_lock(&maps_lock);
+	if (--m->refs == 0) {
+		for (pp = &maps; *pp != m; pp = &(*pp)->next)
+			;
+		*pp = m->next;
+		munmap(m->base, CHANGE_MAP_SIZE);
+		free(m->path);
+		free(m);
+	}
+	pthread_mutex_unlock(&maps_lock);
+}
+
+static struct slots change_slots(const char *s, size_t len)
 {
 	uint32_t h = 2166136261u;   /* FNV-1a */
 	for (size_t i = 0; i < len; i++)
 		h = (h ^ (unsigned char)s[i]) * 16777619u;
-	return (long)(h % CHANGE_SLOTS);
+	/* the low bits, and a multiplicative hash of all of them */
+	return (struct slots){ (long)(h % CHANGE_SLOTS), (long)((h * 2654435761u) >> 16) % CHANGE_SLOTS };
 }
 
-static void mark_changed(struct kvs *s, long slot, int64_t rev)
+static void raise_to(_Atomic int64_t *slot, int64_t rev)
 {
-	int64_t cur = atomic_load(&s->changes[slot]);
-	while (cur < rev && !atomic_compare_exchange_weak(&s->changes[slot], &cur, rev))
+	int64_t cur = atomic_load(slot);
+	while (cur < rev && !atomic_compare_exchange_weak(slot, &cur, rev))
 		;
+}
+
+static void mark_changed(struct kvs *s, struct slots sl, int64_t rev)
+{
+	raise_to(&s->changes->a[sl.a], rev);
+	raise_to(&s->changes->b[sl.b], rev);
+	/* a shared (not private) futex: the sleepers are in other processes */
+	atomic_fetch_add(&s->changes->bumps[sl.a], 1);
+	syscall(SYS_futex, (void *)&s->changes->bumps[sl.a], FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+/* Has anything under the prefix of these slots changed at or after rev?
+ * False is certain; true may be a collision in both arrays. */
+static bool maybe_changed(struct kvs *s, struct slots sl, int64_t rev)
+{
+	return atomic_load(&s->changes->a[sl.a]) >= rev && atomic_load(&s->changes->b[sl.b]) >= rev;
+}
+
+/* Sleeps until the slot's counter moves from `seen`, or for ms. */
+static void wait_slot(struct kvs *s, struct slots sl, uint32_t seen, int64_t ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+	syscall(SYS_futex, (void *)&s->changes->bumps[sl.a], FUTEX_WAIT, seen, &ts, NULL, 0);
 }
 
 /* After a commit: the slot of every directory of every changed key, and of
@@ -234,8 +341,8 @@ static void publish_changes(struct kvs *s)
 		size_t len = strlen(k);
 		for (size_t j = 0; j < len; j++)
 			if (k[j] == '/')
-				mark_changed(s, change_slot(k, j + 1), s->changed_rev);
-		mark_changed(s, change_slot(k, len), s->changed_rev);
+				mark_changed(s, change_slots(k, j + 1), s->changed_rev);
+		mark_changed(s, change_slots(k, len), s->changed_rev);
 	}
 	jc_strv_free(&s->changed);
 	s->changed_rev = 0;
@@ -293,8 +400,7 @@ static int kvs_open(void **state, const char *url, const jc_kv_options *opts, jc
 	}
 	if (rc < 0) {
 		sqlite3_close(s->db);
-		if (s->changes)
-			munmap((void *)s->changes, CHANGE_SLOTS * sizeof(*s->changes));
+		unmap_changes(s->changes);
 		free(s->path);
 		free(s);
 		return rc;
@@ -313,8 +419,7 @@ static void kvs_close(void *state)
 		free(s->cache[i].sql);
 	}
 	sqlite3_close_v2(s->db);
-	if (s->changes)
-		munmap((void *)s->changes, CHANGE_SLOTS * sizeof(*s->changes));
+	unmap_changes(s->changes);
 	jc_strv_free(&s->changed);
 	free(s->path);
 	free(s);
@@ -958,9 +1063,11 @@ static int kvs_watch_open(void *state, void **out, const char *key, const char *
 	w->end = jc_strdup(end);
 	w->next_rev = start > 0 ? start : current_rev(s) + 1;
 	w->poll_ms = POLL_MIN_MS;
-	w->slot = -1;
 	if (s->changes && jc_str_ends(key, "/") && end && *end)
-		w->slot = change_slot(key, strlen(key));
+	{
+		w->mapped = true;
+		w->slots = change_slots(key, strlen(key));
+	}
 	*out = w;
 	return 0;
 }
@@ -1032,10 +1139,21 @@ static int read_log(struct kvs_watch *w, jc_kv_events *out, jc_error *err)
 		w->next_rev = rev + 1;
 		return 0;
 	}
-	rc = prep(s, &st, *w->end ? "SELECT rev, key, type, value, create_rev, version, lease FROM kv_log "
-				    "WHERE rev >= ?1 AND rev <= ?2 AND key >= ?3 AND key < ?4 ORDER BY rev, key"
-				  : "SELECT rev, key, type, value, create_rev, version, lease FROM kv_log "
-				    "WHERE rev >= ?1 AND rev <= ?2 AND key >= ?3 ORDER BY rev, key", err);
+	/* a watch far behind (it slept while the rest of the store changed: a
+	 * fleet registering) reads its keys' rows by key; one close behind
+	 * reads the few newest revisions.  Either way the rows are the same. */
+	if (rev - w->next_rev > BEHIND_BY_KEY)
+		rc = prep(s, &st, *w->end ? "SELECT rev, key, type, value, create_rev, version, lease FROM kv_log "
+					    "INDEXED BY kv_log_by_key "
+					    "WHERE rev >= ?1 AND rev <= ?2 AND key >= ?3 AND key < ?4 ORDER BY rev, key"
+					  : "SELECT rev, key, type, value, create_rev, version, lease FROM kv_log "
+					    "INDEXED BY kv_log_by_key "
+					    "WHERE rev >= ?1 AND rev <= ?2 AND key >= ?3 ORDER BY rev, key", err);
+	else
+		rc = prep(s, &st, *w->end ? "SELECT rev, key, type, value, create_rev, version, lease FROM kv_log "
+					    "WHERE rev >= ?1 AND rev <= ?2 AND key >= ?3 AND key < ?4 ORDER BY rev, key"
+					  : "SELECT rev, key, type, value, create_rev, version, lease FROM kv_log "
+					    "WHERE rev >= ?1 AND rev <= ?2 AND key >= ?3 ORDER BY rev, key", err);
 	if (rc == 0) {
 		sqlite3_bind_int64(st, 1, w->next_rev);
 		sqlite3_bind_int64(st, 2, rev);
@@ -1079,11 +1197,13 @@ static int kvs_watch_next(void *watch, jc_kv_events *out, long long timeout_ms, 
 	out->revision = w->next_rev - 1;
 	for (;;) {
 		int dv;
+		/* read before the slot: a change after this wakes the wait */
+		uint32_t seen = w->mapped ? atomic_load(&s->changes->bumps[w->slots.a]) : 0;
 		if ((rc = sweep_if_due(s, err)) < 0)
 			return rc;
 		/* nothing under the prefix since the last look: no need to ask */
-		if (w->primed && w->slot >= 0 && s->local_commits == w->local_commits &&
-		    atomic_load(&s->changes[w->slot]) < w->next_rev && jc_now_ms() < w->full_look_ms)
+		if (w->primed && w->mapped && s->local_commits == w->local_commits &&
+		    !maybe_changed(s, w->slots, w->next_rev) && jc_now_ms() < w->full_look_ms)
 			goto wait;
 		w->full_look_ms = jc_now_ms() + FULL_LOOK_MS;
 		dv = data_version(s);
@@ -1122,9 +1242,16 @@ static int kvs_watch_next(void *watch, jc_kv_events *out, long long timeout_ms, 
 			}
 		}
 wait:;
-		int64_t left = deadline - jc_now_ms();
+		int64_t now = jc_now_ms(), left = deadline - now;
 		if (left <= 0)
 			return 0;
+		if (w->mapped) {
+			int64_t ms = left < SWEEP_EVERY_MS ? left : SWEEP_EVERY_MS;
+			if (w->full_look_ms - now < ms)
+				ms = w->full_look_ms - now > 0 ? w->full_look_ms - now : 0;
+			wait_slot(s, w->slots, seen, ms);
+			continue;
+		}
 		jc_sleep_ms(w->poll_ms < left ? w->poll_ms : left);
 		if (w->poll_ms < POLL_MAX_MS)
 			w->poll_ms = w->poll_ms * 3 / 2 + 1;

@@ -427,6 +427,8 @@ int main(int argc, char **argv)
 	long idle_req = atomic_load(&sh->requests) - r0;
 
 	/* trigger-update: until every agent has reported it */
+	fprintf(stderr, "fleet: %d agents registered in %.1f s, idle load measured; trigger-update\n",
+		atomic_load(&sh->registered), (double)setup_ms / 1000);
 	atomic_store(&sh->target_set, 1);
 	atomic_store(&sh->reported, 0);
 	atomic_store(&sh->last_report_ms, 0);

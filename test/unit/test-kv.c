@@ -2,6 +2,9 @@
  * always, etcd when $JCICD_TEST_ETCD names a running one (test/services). */
 #include "tests.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "jcicd/kv.h"
 #include "jcicd/sys/kv.h"
 #include "kv-internal.h"
@@ -341,6 +344,62 @@ START_TEST(watch_through_noise)
 }
 END_TEST
 
+/* A watch that slept through many other changes (a fleet registering)
+ * still gets exactly its own events, in order, from a writer in another
+ * process. */
+START_TEST(watch_far_behind)
+{
+	jc_kv *kv = open_kv(_i);
+	jc_kv_watch *w;
+	jc_kv_events ev;
+	jc_error err;
+	char *sub = k("desired/"), *v = k("desired/version");
+	int status = -1;
+	pid_t child;
+
+	ck_assert_int_eq(jc_kv_watch_open(&w, kv, sub, 0, &err), 0);
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		jc_kv *writer;
+		int ok = jc_kv_open(&writer, urls[_i], NULL, &err) == 0;
+		for (int i = 0; ok && i < 400; i++) {
+			char *noise = jc_sprintf("%shosts/h%d/alive", prefix, i);
+			ok = jc_kv_put(writer, noise, "1", 1, 0, NULL, &err) == 0;
+			if (ok && i == 200)
+				ok = jc_kv_put(writer, v, "2", 1, 0, NULL, &err) == 0;
+			free(noise);
+		}
+		ok = ok && jc_kv_put(writer, v, "3", 1, 0, NULL, &err) == 0;
+		if (ok)
+			jc_kv_free(writer);
+		_exit(ok ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert_int_eq(status, 0);
+	const char *want[] = { "2", "3" };
+	size_t got = 0;
+	int64_t last = 0, until = jc_now_ms() + 30000;
+	while (got < 2 && jc_now_ms() < until) {
+		ck_assert_int_eq(jc_kv_watch_next(&ev, w, 1000, &err), 0);
+		for (size_t i = 0; i < ev.n; i++) {
+			ck_assert_uint_lt(got, 2);
+			ck_assert_str_eq(ev.items[i].kv.key, v);
+			ck_assert_str_eq(ev.items[i].kv.value, want[got]);
+			ck_assert_int_gt(ev.items[i].kv.mod_revision, last);
+			last = ev.items[i].kv.mod_revision;
+			got++;
+		}
+		jc_kv_events_clear(&ev);
+	}
+	ck_assert_int_eq(got, 2);
+	jc_kv_watch_free(w);
+	free(sub);
+	free(v);
+	jc_kv_free(kv);
+}
+END_TEST
+
 START_TEST(bad_urls)
 {
 	jc_kv *kv;
@@ -409,6 +468,7 @@ static Suite *kv_suite(void)
 	tcase_add_loop_test(tc, leases, 0, n_urls);
 	tcase_add_loop_test(tc, watch_prefix, 0, n_urls);
 	tcase_add_loop_test(tc, watch_through_noise, 0, n_urls);
+	tcase_add_loop_test(tc, watch_far_behind, 0, n_urls);
 	tcase_add_test(tc, bad_urls);
 	tcase_add_test(tc, failover);
 	suite_add_tcase(s, tc);
