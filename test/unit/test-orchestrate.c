@@ -134,11 +134,12 @@ START_TEST(spread_with_fleet_size)
 	jc_kv_pair_clear(&p);
 	ck_assert_int_eq(jc_orch_spread_ms(f.orch, 10000), 2500000);
 
-	/* a version 1 options struct (no report_rate) still opens: 500 a second */
+	/* a version 1 options struct (no report_rate) still opens, with the
+	 * backend's default: 2000 a second on sqlite, 500 on etcd */
 	jc_orch_free(f.orch);
 	o.version = 1;
 	ck_assert_int_eq(jc_orch_open(&f.orch, f.kv, &o, &err), 0);
-	ck_assert_int_eq(jc_orch_spread_ms(f.orch, 10000), 20000);
+	ck_assert_int_eq(jc_orch_spread_ms(f.orch, 10000), strcmp(jc_kv_backend(f.kv), "sqlite") == 0 ? 5000 : 20000);
 	fx_close(&f);
 }
 END_TEST

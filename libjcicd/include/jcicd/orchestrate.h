@@ -53,7 +53,8 @@ typedef struct jc_orch_options {
 	const char *cache_file;     /* the host view kept between runs; NULL: none */
 	const jc_logger *logger;
 	/* version 2: the reports a second the store takes while a version
-	 * spreads (desired/spread_ms = hosts moving / report_rate); 0: 500 */
+	 * spreads (desired/spread_ms = hosts moving / report_rate); 0: 2000
+	 * on sqlite, 500 on etcd */
 	long report_rate;
 } jc_orch_options;
 
