@@ -13,9 +13,10 @@
  * (every prefix of a key that ends in '/', and the key itself) the last
  * revision that changed a key under it, and a counter; writers update
  * both after they commit and wake the counter's futex.  A watch sleeps on
- * its slot's futex (a second at most, to look for expired leases); only
- * when its slots moved (or every half minute, in case a writer died
- * between its commit and the map) does it open a read transaction.  Read
+ * its slot's futex (one watch of a process wakes every second to look for
+ * expired leases, see sweeps_for_process); only when its slots moved (or
+ * every half minute, in case a writer died between its commit and the
+ * map) does it open a read transaction.  Read
  * transactions are what a WAL database has few of (five read marks): ten
  * thousand watchers polling the database itself starve the writers, and
  * ten thousand polling the map keep two cores busy waking up.  Without
@@ -690,6 +691,17 @@ static bool expired_pending(struct kvs *s)
  * one look a second is enough, however many connections it has */
 static _Atomic int64_t process_swept_ms;
 
+/* Does this connection look for expired leases for its process?  The one
+ * that last did keeps doing it, once a second; if none did for a while,
+ * whoever wakes takes over.  The process's other watches sleep until their
+ * prefix changes: ten thousand watches waking every second only to find
+ * another one did the look keep two cores busy. */
+static bool sweeps_for_process(const struct kvs *s, int64_t now)
+{
+	int64_t last = atomic_load(&process_swept_ms);
+	return s->last_sweep_ms == last || now - last >= 2 * SWEEP_EVERY_MS;
+}
+
 static int sweep_if_due(struct kvs *s, jc_error *err)
 {
 	int64_t now = jc_now_ms(), prev;
@@ -1246,7 +1258,8 @@ wait:;
 		if (left <= 0)
 			return 0;
 		if (w->mapped) {
-			int64_t ms = left < SWEEP_EVERY_MS ? left : SWEEP_EVERY_MS;
+			int64_t cap = sweeps_for_process(s, now) ? SWEEP_EVERY_MS : FULL_LOOK_MS;
+			int64_t ms = left < cap ? left : cap;
 			if (w->full_look_ms - now < ms)
 				ms = w->full_look_ms - now > 0 ? w->full_look_ms - now : 0;
 			wait_slot(s, w->slots, seen, ms);

@@ -97,7 +97,10 @@ ok "1.3-1 is not in the pool" sh -c "! ls '$REPO'/pool/main/j/jcb-tool/ | grep -
 is "$(repo_version "$REPO" jcb-other)" "2.0-1" "the other entry is untouched"
 
 # 7. the path entry picks up a new version too; a real apt-get reads the result
-repo_add "$UP" jcb-tool 1.3-1 all
+# (the repaired .deb differs from the one listed before by its content: two
+# builds within one second would otherwise be the same bytes, and the same
+# SHA256 as an attempt that failed is not tried again)
+repo_add "$UP" jcb-tool 1.3-1 all main repaired
 repo_add "$UP" jcb-other 2.1-1 amd64
 repo_index "$UP"
 exits 0 "a poll after new versions of both" jcicd build poll

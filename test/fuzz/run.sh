@@ -18,7 +18,7 @@ for t in yaml spec userdata deb822; do
 	n=$((n + 1))
 	extra=""
 	# what a mirror sends: Release files and Packages indices
-	[ "$t" = deb822 ] && extra="libjcicd/repo-deb822.c libjcicd/repo-release.c libjcicd/repo-hash.c -lcrypto -lz"
+	[ "$t" = deb822 ] && extra="libjcicd/repo-deb822.c libjcicd/repo-release.c libjcicd/repo-hash.c -lcrypto -lz -ldeflate"
 	if ! clang $flags test/fuzz/fuzz-$t.c $srcs $extra $libs -o "$out/fuzz-$t" 2>"$out/build-$t.log"; then
 		echo "not ok $n - fuzz-$t builds"; sed 's/^/# /' "$out/build-$t.log" | head; continue
 	fi
