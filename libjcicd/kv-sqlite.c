@@ -310,13 +310,11 @@ static void raise_to(_Atomic int64_t *slot, int64_t rev)
 		;
 }
 
-static void mark_changed(struct kvs *s, struct slots sl, int64_t rev)
+static void wake_slot(struct kvs *s, long a)
 {
-	raise_to(&s->changes->a[sl.a], rev);
-	raise_to(&s->changes->b[sl.b], rev);
 	/* a shared (not private) futex: the sleepers are in other processes */
-	atomic_fetch_add(&s->changes->bumps[sl.a], 1);
-	syscall(SYS_futex, (void *)&s->changes->bumps[sl.a], FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+	atomic_fetch_add(&s->changes->bumps[a], 1);
+	syscall(SYS_futex, (void *)&s->changes->bumps[a], FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
 /* Has anything under the prefix of these slots changed at or after rev?
@@ -337,13 +335,28 @@ static void wait_slot(struct kvs *s, struct slots sl, uint32_t seen, int64_t ms)
  * the key itself, moves to the transaction's revision. */
 static void publish_changes(struct kvs *s)
 {
+	/* the keys of one transaction share their directories ("hosts/h1/"
+	 * for a report's two keys): each slot is woken once, a syscall each */
+	long woken[32];
+	size_t n_woken = 0;
 	for (size_t i = 0; s->changes && i < s->changed.n; i++) {
 		const char *k = s->changed.v[i];
 		size_t len = strlen(k);
-		for (size_t j = 0; j < len; j++)
-			if (k[j] == '/')
-				mark_changed(s, change_slots(k, j + 1), s->changed_rev);
-		mark_changed(s, change_slots(k, len), s->changed_rev);
+		for (size_t j = 0; j < len; j++) {
+			if (k[j] != '/' && j + 1 < len)
+				continue;
+			struct slots sl = change_slots(k, j + 1);
+			bool again = false;
+			raise_to(&s->changes->a[sl.a], s->changed_rev);
+			raise_to(&s->changes->b[sl.b], s->changed_rev);
+			for (size_t w = 0; w < n_woken && !again; w++)
+				again = woken[w] == sl.a;
+			if (again)
+				continue;
+			wake_slot(s, sl.a);
+			if (n_woken < JC_ARRAY_LEN(woken))
+				woken[n_woken++] = sl.a;
+		}
 	}
 	jc_strv_free(&s->changed);
 	s->changed_rev = 0;
