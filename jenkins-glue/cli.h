@@ -35,6 +35,7 @@ struct cli {
 	bool progress_shown;     /* a progress line is on the terminal */
 	long last_done, last_total;
 	char last_label[128];
+	bool small_agent;        /* this is jcicd-agent (agent-main.c) */
 };
 
 /* Options every command accepts; append CLI_COMMON_LONGOPTS to a table. */

@@ -1,6 +1,7 @@
 /* cmd-agent.c - `jcicd agent`: the node-side loop (see jcicd/agent.h). */
 #include "config.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,63 @@ static const struct option agent_longopts[] = {
 
 static volatile int stop_flag;
 
+/* jcicd-agent beside this program (libtool runs an uninstalled one from
+ * .libs/, its sibling is one level up); $JCICD_AGENT_BINARY names another,
+ * and set empty keeps the agent in this process. */
+static char *small_agent_path(void)
+{
+	const char *env = getenv("JCICD_AGENT_BINARY");
+	char exe[4096], *slash;
+	ssize_t n;
+
+	if (env)
+		return *env ? strdup(env) : NULL;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 32);
+	if (n <= 0 || (size_t)n >= sizeof(exe) - 32)
+		return NULL;
+	exe[n] = '\0';
+	if (!(slash = strrchr(exe, '/')))
+		return NULL;
+	strcpy(slash + 1, "jcicd-agent");
+	if (access(exe, X_OK) == 0)
+		return strdup(exe);
+	*slash = '\0';
+	if ((slash = strrchr(exe, '/')) != NULL && strcmp(slash, "/.libs") == 0) {
+		strcpy(slash + 1, "jcicd-agent");
+		if (access(exe, X_OK) == 0)
+			return strdup(exe);
+	}
+	return NULL;
+}
+
+/*
+ * A node pays for every library its agent maps: jcicd links libcurl,
+ * libxml2, GPGME and what they pull in (about 9 MB resident), jcicd-agent
+ * none of them (see agent-main.c).  Hands this process over to it when it
+ * is there and can do the job (no TLS: it has no TLS library).  Returns
+ * only when the agent stays here.
+ */
+static void hand_over(struct cli *cli, const char *kv_url, int argc, char **argv)
+{
+	char *path, **args;
+
+	if (cli->small_agent || (kv_url && strncmp(kv_url, "etcds://", 8) == 0) || !(path = small_agent_path()))
+		return;
+	args = calloc((size_t)argc + 1, sizeof(*args));
+	if (!args) {
+		free(path);
+		return;
+	}
+	args[0] = path;
+	for (int i = 1; i < argc; i++)
+		args[i] = argv[i];
+	fflush(NULL);
+	execv(path, args);
+	cli_note(cli, "[agent] cannot run %s (%s); the agent runs in jcicd itself\n", path, strerror(errno));
+	free(args);
+	free(path);
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -73,6 +131,9 @@ int cmd_agent(struct cli *cli, int argc, char **argv)
 		"changes, points APT at that snapshot, upgrades, converges (Puppet) and validates; reports\n"
 		"the version only when converge and validation pass, its health always.  The agent section\n"
 		"of jcicd.yaml sets everything below; flags win.\n\n"
+		"It runs as jcicd-agent, the same agent linked without libcurl (a third of the memory),\n"
+		"when that is installed beside jcicd ($JCICD_AGENT_BINARY names another; set empty, or\n"
+		"with an etcds:// store, which needs TLS, the agent stays in jcicd).\n\n"
 		"Options:\n"
 		"  --once                one pass (converge or validate), then exit: 0 healthy, 1 not\n"
 		"  --kv URL              the KV store ($JCICD_KV, kv.url, sqlite://<state>/kv.db)\n"
@@ -212,6 +273,7 @@ int cmd_agent(struct cli *cli, int argc, char **argv)
 		free(os.kv_url);
 		os.kv_url = strdup(kv_url);
 	}
+	hand_over(cli, os.kv_url, argc, argv);
 	if (prefix) {
 		free(os.prefix);
 		os.prefix = strdup(prefix);

@@ -1,6 +1,7 @@
 /*
  * kv-etcd.c - the etcd v3 backend, over etcd's JSON gateway (grpc-gateway)
- * with libcurl and json-c.
+ * with json-c; the bytes move over a transport (kv-etcd-internal.h): wire.c
+ * for http://, libcurl for https://.
  *
  * What the gateway does that a client must know (measured on 3.4.23):
  * keys and values are base64; every int64 is a JSON string; zero values are
@@ -15,18 +16,20 @@
  */
 #include "common.h"
 
-#include <curl/curl.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "jcicd/http.h"
+#include "kv-etcd-internal.h"
 #include "kv-internal.h"
 
 struct kve {
-	jc_http *http;
+	const struct etcd_transport *tp;
 	jc_strv endpoints;       /* "http://h:p" */
+	jc_strv host_ports;      /* "h:p", the same order */
+	struct etcd_link *links; /* one per endpoint */
+	void **conns;            /* one per endpoint, opened when first used */
 	size_t current;          /* endpoint in use */
 	char *display;           /* etcd://h:p,... for messages */
 	char *user, *password;
@@ -36,7 +39,6 @@ struct kve {
 	char *ca_file, *client_cert, *client_key;
 	bool insecure;
 	bool short_connections;
-	jc_http_options http_opts;
 	long requests;
 	long watch_reconnects;
 	const jc_logger *logger;
@@ -46,10 +48,8 @@ struct kve_watch {
 	struct kve *e;
 	char *key, *end;         /* raw */
 	int64_t next_rev;
-	CURLM *multi;
-	CURL *easy;
-	struct curl_slist *hdrs;
-	char *body;
+	void *conn;              /* the stream's own connection */
+	size_t conn_endpoint;    /* where conn goes */
 	jc_buf in;               /* bytes not yet split into lines */
 	jc_kv_events *sink;      /* where parsed events go during a wait */
 	bool connected;          /* "created" seen on this stream */
@@ -221,6 +221,7 @@ static int parse_url(struct kve *e, const char *url, jc_error *err)
 			return rc;
 		}
 		jc_strv_push_owned(&e->endpoints, jc_sprintf("%s://%s", tls ? "https" : "http", h));
+		jc_strv_push_owned(&e->host_ports, jc_strdup(h));
 	}
 	free(hosts);
 	if (e->endpoints.n == 0) {
@@ -230,6 +231,11 @@ static int parse_url(struct kve *e, const char *url, jc_error *err)
 		return rc;
 	}
 	e->display = jc_kv_url_redact(url);
+	if (tls && !&jc_etcd_tls)
+		return jc_err(err, JC_EUNSUPPORTED,
+			      "%s: etcds:// (TLS) is not built into jcicd-agent, which links no TLS library; "
+			      "run 'jcicd agent', which does", e->display);
+	e->tp = tls ? &jc_etcd_tls : &jc_etcd_plain;
 	return 0;
 }
 
@@ -238,7 +244,6 @@ static void kve_close(void *state);
 static int kve_open(void **state, const char *url, const jc_kv_options *opts, jc_error *err)
 {
 	struct kve *e = jc_calloc(1, sizeof(*e));
-	jc_http_options ho = JC_HTTP_OPTIONS_INIT;
 	int rc;
 
 	*state = NULL;
@@ -260,23 +265,19 @@ static int kve_open(void **state, const char *url, const jc_kv_options *opts, jc
 		e->client_key = jc_strdup(opts->client_key);
 		e->insecure = opts->insecure;
 	}
-	ho.connect_timeout_ms = e->timeout_ms < 3000 ? e->timeout_ms : 3000;
-	ho.request_timeout_ms = e->timeout_ms;
-	ho.max_retries = 1;             /* then the next endpoint */
-	ho.retry_budget_ms = e->timeout_ms;
-	ho.backoff_initial_ms = 100;
-	ho.backoff_max_ms = 1000;
-	ho.ca_file = e->ca_file;
-	ho.client_cert = e->client_cert;
-	ho.client_key = e->client_key;
-	ho.insecure = e->insecure;
-	ho.logger = e->logger;
-	ho.max_parallel = 1;
-	e->http_opts = ho;
 	e->short_connections = opts && opts->short_connections;
-	if ((rc = jc_http_new(&e->http, &ho, err)) < 0) {
-		kve_close(e);
-		return rc;
+	e->links = jc_calloc(e->endpoints.n, sizeof(*e->links));
+	e->conns = jc_calloc(e->endpoints.n, sizeof(*e->conns));
+	for (size_t i = 0; i < e->endpoints.n; i++) {
+		struct etcd_link *l = &e->links[i];
+		l->base = e->endpoints.v[i];
+		l->host_port = e->host_ports.v[i];
+		l->ca_file = e->ca_file;
+		l->client_cert = e->client_cert;
+		l->client_key = e->client_key;
+		l->insecure = e->insecure;
+		l->connect_timeout_ms = e->timeout_ms < 3000 ? e->timeout_ms : 3000;
+		l->logger = e->logger;
 	}
 	*state = e;
 	return 0;
@@ -287,8 +288,13 @@ static void kve_close(void *state)
 	struct kve *e = state;
 	if (!e)
 		return;
-	jc_http_free(e->http);
+	for (size_t i = 0; e->conns && i < e->endpoints.n; i++)
+		if (e->conns[i])
+			e->tp->free(e->conns[i]);
+	free(e->conns);
+	free(e->links);
 	jc_strv_free(&e->endpoints);
+	jc_strv_free(&e->host_ports);
 	free(e->display);
 	free(e->user);
 	free(e->password);
@@ -305,10 +311,84 @@ static void kve_close(void *state)
 static int authenticate(struct kve *e, jc_error *err);
 
 /* Is this refusal about the token (expired, revoked, missing)? */
-static bool token_refused(const jc_http_response *r)
+static bool token_refused(const struct etcd_reply *r)
 {
 	return r->status == 401 || (r->body && (strstr(r->body, "invalid auth token") ||
 						 strstr(r->body, "user name is empty")));
+}
+
+/* The gateway's error text: {"error": "...", "code": N, "message": "..."} */
+static void refusal_message(const struct etcd_reply *r, char *out, size_t size)
+{
+	json_object *o = r->body && *r->body ? json_tokener_parse(r->body) : NULL, *m;
+	if ((m = j_get(o, "message")) != NULL || (m = j_get(o, "error")) != NULL)
+		snprintf(out, size, "%s", json_object_get_string(m));
+	else if (r->body && *r->body)
+		snprintf(out, size, "%.*s", (int)strcspn(r->body, "\r\n"), r->body);
+	else
+		snprintf(out, size, "request failed");
+	json_object_put(o);
+}
+
+static long long backoff_ms(int attempt)
+{
+	long long d = 100LL << (attempt > 4 ? 4 : attempt - 1);
+	return d > 1000 ? 1000 : d;
+}
+
+/*
+ * POSTs to one endpoint: one attempt, and a second after a short backoff
+ * when the first failed in a way worth repeating (no answer, 429/503, or a
+ * 5xx of an idempotent request).  etcd answers "request timed out" with
+ * 503 although the proposal may still commit: a transaction or a grant is
+ * never resent blindly; the caller looks and decides.
+ */
+static int post_once(struct kve *e, size_t ep, const char *path, const char *text, bool idempotent,
+		     struct etcd_reply *reply, jc_error *err)
+{
+	int64_t deadline = jc_now_ms() + e->timeout_ms;
+	const char *hdrs = e->auth_header && strcmp(path, "/v3/auth/authenticate") != 0 ? e->auth_header : NULL;
+	int rc;
+
+	for (int attempt = 1;; attempt++) {
+		long long delay = -1;
+		char why[sizeof(err->message)];
+
+		jc_etcd_reply_clear(reply);
+		e->requests++;
+		if (!e->conns[ep] && (rc = e->tp->open(&e->conns[ep], &e->links[ep], err)) < 0)
+			return rc;
+		rc = e->tp->post(e->conns[ep], path, hdrs, text, strlen(text), deadline, reply, err);
+		if (e->short_connections)
+			/* an agent talks every TTL/3 seconds: a connection held
+			 * open in between costs the server a socket per node */
+			e->tp->drop(e->conns[ep]);
+		if (rc < 0) {
+			if (idempotent || !reply->maybe_sent)
+				delay = backoff_ms(attempt);
+			snprintf(why, sizeof(why), "%s", err ? err->message : "no answer");
+		} else if ((reply->status == 429 || reply->status == 503) && idempotent) {
+			delay = backoff_ms(attempt);
+			snprintf(why, sizeof(why), "HTTP %d", reply->status);
+		} else if ((reply->status == 500 || reply->status == 502 || reply->status == 504) && idempotent) {
+			delay = backoff_ms(attempt);
+			snprintf(why, sizeof(why), "HTTP %d", reply->status);
+		}
+		if (delay < 0 || attempt >= 2 || jc_now_ms() + delay > deadline)
+			break;
+		jc_log(e->logger, JC_LOG_NOTICE, "kv", "etcd %s%s: %s; retrying in %.1f s", e->endpoints.v[ep],
+		       path, why, (double)delay / 1000.0);
+		jc_sleep_ms(delay);
+	}
+	if (rc < 0) {
+		char *url = jc_sprintf("%s%s", e->endpoints.v[ep], path);
+		char why[sizeof(err->message)];
+		snprintf(why, sizeof(why), "%s", err ? err->message : "");
+		jc_err_http(err, rc, url, 0, NULL, "POST: no answer: %s%s", why,
+			    reply->maybe_sent ? " (the request may have reached the server)" : "");
+		free(url);
+	}
+	return rc;
 }
 
 /*
@@ -329,45 +409,17 @@ static int call(struct kve *e, const char *path, json_object *body, bool idempot
 	    (rc = authenticate(e, err)) < 0)
 		return rc;
 	while (tries < e->endpoints.n) {
-		jc_http_request req = { 0 };
-		jc_http_response resp = { 0 };
-		const char *hdrs[2];
-		size_t nh = 0;
-		char *url = jc_sprintf("%s%s", e->endpoints.v[e->current], path);
+		struct etcd_reply reply = { 0 };
 		jc_error local;
+		char *url;
 
-		hdrs[nh++] = "Content-Type: application/json";
-		if (e->auth_header && strcmp(path, "/v3/auth/authenticate") != 0)
-			hdrs[nh++] = e->auth_header;
-		req.method = "POST";
-		req.url = url;
-		req.headers = hdrs;
-		req.n_headers = nh;
-		req.body = text;
-		req.body_len = strlen(text);
-		req.idempotence = idempotent ? JC_HTTP_IDEMPOTENT : JC_HTTP_NOT_IDEMPOTENT;
-		/* etcd answers "request timed out" with 503 although the proposal
-		 * may still commit: a transaction or a grant is never resent
-		 * blindly; the caller looks and decides */
-		req.no_retry = !idempotent;
 		jc_error_clear(&local);
-		e->requests++;
-		if (!e->http && (rc = jc_http_new(&e->http, &e->http_opts, err)) < 0) {
-			free(url);
-			return rc;
-		}
-		rc = jc_http_do(e->http, &req, &resp, &local);
-		if (e->short_connections) {
-			/* the handle owns the connection: dropping it closes it */
-			jc_http_free(e->http);
-			e->http = NULL;
-		}
+		rc = post_once(e, e->current, path, text, idempotent, &reply, &local);
 		if (rc < 0) {
-			bool resend = idempotent || !resp.maybe_sent;
+			bool resend = idempotent || !reply.maybe_sent;
 			jc_log(e->logger, JC_LOG_NOTICE, "kv", "etcd %s unreachable: %s", e->endpoints.v[e->current],
 			       local.message);
-			jc_http_response_clear(&resp);
-			free(url);
+			jc_etcd_reply_clear(&reply);
 			if (err)
 				*err = local;
 			if (!resend)
@@ -376,10 +428,9 @@ static int call(struct kve *e, const char *path, json_object *body, bool idempot
 			tries++;
 			continue;
 		}
-		if (e->user && !reauthed && token_refused(&resp) && strcmp(path, "/v3/auth/authenticate") != 0) {
+		if (e->user && !reauthed && token_refused(&reply) && strcmp(path, "/v3/auth/authenticate") != 0) {
 			/* tokens expire (simple tokens after 5 min idle): fetch a new one once */
-			jc_http_response_clear(&resp);
-			free(url);
+			jc_etcd_reply_clear(&reply);
 			reauthed = true;
 			free(e->token);
 			e->token = NULL;
@@ -387,27 +438,33 @@ static int call(struct kve *e, const char *path, json_object *body, bool idempot
 				return rc;
 			continue;
 		}
-		rc = jc_http_check(&resp, "POST", url, err);
-		if (rc == 0) {
-			*out = json_tokener_parse(resp.body ? resp.body : "");
+		url = jc_sprintf("%s%s", e->endpoints.v[e->current], path);
+		if (reply.status >= 200 && reply.status < 300) {
+			*out = json_tokener_parse(reply.body ? reply.body : "");
 			if (!*out)
-				rc = jc_err_http(err, JC_EPARSE, url, resp.status, NULL, "etcd answered with invalid JSON");
+				rc = jc_err_http(err, JC_EPARSE, url, reply.status, NULL, "etcd answered with invalid JSON");
 			else if (j_get(*out, "result")) {
 				/* keepalive is a stream of one message */
 				json_object *res = json_object_get(j_get(*out, "result"));
 				json_object_put(*out);
 				*out = res;
 			}
-		} else if (resp.body && (strstr(resp.body, "user name is empty") || strstr(resp.body, "permission denied") ||
-					 strstr(resp.body, "authentication failed") || strstr(resp.body, "invalid auth token"))) {
+		} else if (reply.body && (strstr(reply.body, "user name is empty") || strstr(reply.body, "permission denied") ||
+					  strstr(reply.body, "authentication failed") || strstr(reply.body, "invalid auth token"))) {
 			/* the gateway answers auth refusals with 400 or 403 */
-			if (err)
-				err->code = JC_EAUTH;
-			rc = JC_EAUTH;
-		} else if (resp.body && strstr(resp.body, "requested lease not found")) {
-			rc = jc_err_http(err, JC_ENOTFOUND, url, resp.status, NULL, "lease not found (expired or revoked)");
+			char msg[300];
+			refusal_message(&reply, msg, sizeof(msg));
+			rc = jc_err_http(err, JC_EAUTH, url, reply.status, reply.request_id[0] ? reply.request_id : NULL,
+					 "POST refused: %s", msg);
+		} else if (reply.body && strstr(reply.body, "requested lease not found")) {
+			rc = jc_err_http(err, JC_ENOTFOUND, url, reply.status, NULL, "lease not found (expired or revoked)");
+		} else {
+			char msg[300];
+			refusal_message(&reply, msg, sizeof(msg));
+			rc = jc_err_http(err, reply.status == 401 || reply.status == 403 ? JC_EAUTH : JC_EHTTP, url,
+					 reply.status, reply.request_id[0] ? reply.request_id : NULL, "POST refused: %s", msg);
 		}
-		jc_http_response_clear(&resp);
+		jc_etcd_reply_clear(&reply);
 		free(url);
 		return rc;
 	}
@@ -440,7 +497,7 @@ static int authenticate(struct kve *e, jc_error *err)
 	free(e->auth_header);
 	e->token = jc_strdup(json_object_get_string(t));
 	jc_secret_register(e->token);
-	e->auth_header = jc_sprintf("Authorization: %s", e->token);
+	e->auth_header = jc_sprintf("Authorization: %s\r\n", e->token);
 	json_object_put(r);
 	return 0;
 }
@@ -632,20 +689,13 @@ static int kve_lease_revoke(void *state, int64_t id, jc_error *err)
 	return rc;
 }
 
-/* ---- watches: one streaming POST per watch, on its own curl multi handle
- * so a wait can have a deadline */
+/* ---- watches: one streaming POST per watch, on its own connection so a
+ * wait can have a deadline */
 
 static void watch_disconnect(struct kve_watch *w)
 {
-	if (w->easy) {
-		curl_multi_remove_handle(w->multi, w->easy);
-		curl_easy_cleanup(w->easy);
-		w->easy = NULL;
-	}
-	curl_slist_free_all(w->hdrs);
-	w->hdrs = NULL;
-	free(w->body);
-	w->body = NULL;
+	if (w->conn)
+		w->e->tp->drop(w->conn);
 	jc_buf_clear(&w->in);
 	w->connected = false;
 }
@@ -723,10 +773,9 @@ static void watch_line(struct kve_watch *w, const char *line)
 	json_object_put(o);
 }
 
-static size_t watch_data(char *data, size_t size, size_t nmemb, void *userp)
+static void watch_data(void *userp, const char *data, size_t len)
 {
 	struct kve_watch *w = userp;
-	size_t len = size * nmemb;
 	char *nl;
 	w->last_data_ms = jc_now_ms();
 	jc_buf_add(&w->in, data, len);
@@ -740,20 +789,20 @@ static size_t watch_data(char *data, size_t size, size_t nmemb, void *userp)
 			watch_line(w, line);
 		free(line);
 	}
-	return len;
 }
 
 static int watch_connect(struct kve_watch *w, jc_error *err)
 {
 	struct kve *e = w->e;
 	json_object *b, *cr;
-	char *url;
+	const char *body;
+	int rc;
 
 	watch_disconnect(w);
 	if (e->user && !e->token) {
 		size_t saved = e->current;
 		e->current = w->endpoint;
-		int rc = authenticate(e, err);
+		rc = authenticate(e, err);
 		e->current = saved;
 		if (rc < 0)
 			return rc;
@@ -763,39 +812,23 @@ static int watch_connect(struct kve_watch *w, jc_error *err)
 		j_add_i64(cr, "start_revision", w->next_rev);
 	b = json_object_new_object();
 	json_object_object_add(b, "create_request", cr);
-	w->body = jc_strdup(json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN));
-	json_object_put(b);
-	url = jc_sprintf("%s/v3/watch", e->endpoints.v[w->endpoint]);
-	w->easy = curl_easy_init();
-	w->hdrs = curl_slist_append(NULL, "Content-Type: application/json");
-	if (e->auth_header)
-		w->hdrs = curl_slist_append(w->hdrs, e->auth_header);
-	curl_easy_setopt(w->easy, CURLOPT_URL, url);
-	curl_easy_setopt(w->easy, CURLOPT_POSTFIELDS, w->body);
-	curl_easy_setopt(w->easy, CURLOPT_HTTPHEADER, w->hdrs);
-	curl_easy_setopt(w->easy, CURLOPT_WRITEFUNCTION, watch_data);
-	curl_easy_setopt(w->easy, CURLOPT_WRITEDATA, w);
-	curl_easy_setopt(w->easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(w->easy, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
-	curl_easy_setopt(w->easy, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(w->easy, CURLOPT_TCP_KEEPIDLE, 30L);
-	curl_easy_setopt(w->easy, CURLOPT_TCP_KEEPINTVL, 10L);
-	curl_easy_setopt(w->easy, CURLOPT_USERAGENT, "jcicd/" PACKAGE_VERSION);
-	if (e->ca_file)
-		curl_easy_setopt(w->easy, CURLOPT_CAINFO, e->ca_file);
-	if (e->client_cert)
-		curl_easy_setopt(w->easy, CURLOPT_SSLCERT, e->client_cert);
-	if (e->client_key)
-		curl_easy_setopt(w->easy, CURLOPT_SSLKEY, e->client_key);
-	if (e->insecure) {
-		curl_easy_setopt(w->easy, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(w->easy, CURLOPT_SSL_VERIFYHOST, 0L);
+	body = json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN);
+	if (w->conn && w->conn_endpoint != w->endpoint) {
+		e->tp->free(w->conn);
+		w->conn = NULL;
 	}
-	curl_multi_add_handle(w->multi, w->easy);
-	free(url);
+	if (!w->conn && (rc = e->tp->open(&w->conn, &e->links[w->endpoint], err)) < 0) {
+		json_object_put(b);
+		return rc;
+	}
+	w->conn_endpoint = w->endpoint;
+	rc = e->tp->stream_start(w->conn, "/v3/watch", e->auth_header, body, strlen(body), err);
+	json_object_put(b);
+	e->requests++;
+	if (rc < 0)
+		return rc;
 	w->broken = false;
 	w->last_data_ms = jc_now_ms();
-	e->requests++;
 	return 0;
 }
 
@@ -810,7 +843,6 @@ static int kve_watch_open(void *state, void **out, const char *key, const char *
 	w->key = jc_strdup(key);
 	w->end = jc_strdup(end);
 	w->endpoint = e->current;
-	w->multi = curl_multi_init();
 	if (start <= 0) {
 		/* "from now on": pin the revision, so a reconnect before the
 		 * first event still misses nothing */
@@ -819,7 +851,6 @@ static int kve_watch_open(void *state, void **out, const char *key, const char *
 		o.count_only = true;
 		rc = kve_range(e, &l, key, NULL, &o, err);
 		if (rc < 0) {
-			curl_multi_cleanup(w->multi);
 			free(w->key);
 			free(w->end);
 			free(w);
@@ -831,7 +862,8 @@ static int kve_watch_open(void *state, void **out, const char *key, const char *
 	}
 	w->next_rev = start;
 	if ((rc = watch_connect(w, err)) < 0) {
-		curl_multi_cleanup(w->multi);
+		if (w->conn)
+			e->tp->free(w->conn);
 		free(w->key);
 		free(w->end);
 		free(w);
@@ -849,8 +881,6 @@ static int kve_watch_next(void *watch, jc_kv_events *out, long long timeout_ms, 
 
 	w->sink = out;
 	for (;;) {
-		int running = 0, left;
-		CURLMsg *msg;
 		int64_t now = jc_now_ms();
 
 		if (w->broken && now >= w->reconnect_at_ms) {
@@ -860,19 +890,12 @@ static int kve_watch_next(void *watch, jc_kv_events *out, long long timeout_ms, 
 				watch_break(w, local.message);
 		}
 		if (!w->broken) {
-			curl_multi_perform(w->multi, &running);
-			while ((msg = curl_multi_info_read(w->multi, &left)) != NULL) {
-				if (msg->msg == CURLMSG_DONE && !w->broken) {
-					long status = 0;
-					char why[300];
-					curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
-					if (msg->data.result != CURLE_OK)
-						snprintf(why, sizeof(why), "%s", curl_easy_strerror(msg->data.result));
-					else
-						snprintf(why, sizeof(why), "stream closed (HTTP %ld)", status);
-					watch_break(w, why);
-				}
-			}
+			/* an idle stream costs no wake-up: wait for data or the deadline */
+			jc_error local;
+			int64_t t = deadline - now;
+			int rc = w->e->tp->stream_read(w->conn, t > 0 ? t : 0, watch_data, w, &local);
+			if (rc < 0 && !w->broken)
+				watch_break(w, local.message);
 			if (w->connected)
 				ever_connected = true;
 		}
@@ -881,17 +904,11 @@ static int kve_watch_next(void *watch, jc_kv_events *out, long long timeout_ms, 
 		now = jc_now_ms();
 		if (now >= deadline)
 			break;
-		{
-			int64_t t = deadline - now;
-			if (w->broken) {
-				int64_t r = w->reconnect_at_ms - now;
-				if (r < t)
-					t = r < 0 ? 0 : r;
-				jc_sleep_ms(t);
-			} else {
-				/* an idle stream costs no wake-up: poll until data or the deadline */
-				curl_multi_poll(w->multi, NULL, 0, (int)(t > 600000 ? 600000 : t), NULL);
-			}
+		if (w->broken) {
+			int64_t t = deadline - now, r = w->reconnect_at_ms - now;
+			if (r < t)
+				t = r < 0 ? 0 : r;
+			jc_sleep_ms(t);
 		}
 	}
 	w->sink = NULL;
@@ -912,7 +929,8 @@ static void kve_watch_close(void *watch)
 	if (!w)
 		return;
 	watch_disconnect(w);
-	curl_multi_cleanup(w->multi);
+	if (w->conn)
+		w->e->tp->free(w->conn);
 	jc_buf_free(&w->in);
 	free(w->key);
 	free(w->end);

@@ -303,11 +303,25 @@ static struct slots change_slots(const char *s, size_t len)
 	return (struct slots){ (long)(h % CHANGE_SLOTS), (long)((h * 2654435761u) >> 16) % CHANGE_SLOTS };
 }
 
+/*
+ * The kernel maps up to 15 neighbours of a shared page on a first read of
+ * it ("fault-around"), and only the page on a first write.  Ten slots of
+ * a 1.3 MB map read first would make every agent pay for most of it in
+ * resident memory; so slots are first touched by a write: a
+ * compare-and-swap here, an add of zero in touch_slots.
+ */
 static void raise_to(_Atomic int64_t *slot, int64_t rev)
 {
-	int64_t cur = atomic_load(slot);
-	while (cur < rev && !atomic_compare_exchange_weak(slot, &cur, rev))
+	int64_t cur = 0;
+	while (!atomic_compare_exchange_weak(slot, &cur, rev) && cur < rev)
 		;
+}
+
+static void touch_slots(struct change_map *m, struct slots sl)
+{
+	atomic_fetch_add(&m->a[sl.a], 0);
+	atomic_fetch_add(&m->b[sl.b], 0);
+	atomic_fetch_add(&m->bumps[sl.a], 0);
 }
 
 static void wake_slot(struct kvs *s, long a)
@@ -1092,6 +1106,7 @@ static int kvs_watch_open(void *state, void **out, const char *key, const char *
 	{
 		w->mapped = true;
 		w->slots = change_slots(key, strlen(key));
+		touch_slots(s->changes, w->slots);
 	}
 	*out = w;
 	return 0;

@@ -17,5 +17,12 @@ printf 'resources:\n  web: {number: 1, flavor: small, image: trusty}\n' >"$P/spe
 D="the installed example runs"; t env JCICD_STATE_DIR="$P/state" "$P/apply-stack" "$P/spec.yaml" inst1
 D="only the public API is exported"; t sh -c "! nm -D --defined-only $P/root$libdir/libjcicd.so | grep -v ' jc_' | grep ' T '"
 D="the installed headers are all there"; t test -f "$P/root$prefix/include/jcicd.h" -a -f "$P/root$prefix/include/jcicd/sys/cloud.h"
+bindir="$prefix/bin"
+D="jcicd-agent is installed beside jcicd, without libcurl, libxml2 or GPGME"
+t sh -c "test -x $P/root$bindir/jcicd-agent && ! ldd $P/root$bindir/jcicd-agent | grep -E 'libcurl|libxml2|libgpgme|libjcicd'"
+D="the installed 'jcicd agent' runs as jcicd-agent"
+t sh -c "JCICD_STATE_DIR=$P/state2 $P/root$bindir/jcicd agent --once --kv sqlite://$P/kv.db --hostname inst1 \
+	--dir $P/agent --update-command '' --upgrade-command '' --validation-dir '' \
+	--converge-command 'readlink /proc/\$PPID/exe >$P/agent-exe' && grep -x '$P/root$bindir/jcicd-agent' $P/agent-exe"
 pkill -KILL -f "$P/state" 2>/dev/null
 echo "1..$n"

@@ -70,6 +70,8 @@ for B in $(backends); do
 	exits 0 "$B: trigger-update 4" jcicd trigger-update 4
 	ok "$B: cp1 is converging (hangs)" wait_for 90 test -f "$T/ctl/hanging-cp1-$tag"
 	pid=$(cat "$d/agent/agent.lock")
+	like "$(readlink "/proc/$pid/exe")" "/jcicd-agent\$" "$B: 'jcicd agent' handed the node over to jcicd-agent"
+	ok "$B: which maps neither libcurl nor libxml2" sh -c "! grep -E 'libcurl|libxml2' /proc/$pid/maps"
 	ok "$B: kill -9 the agent mid-converge" kill -9 "$pid"
 	ok "$B: its lease expires and its keys go" wait_for 90 sh -c "! \"\$JCICD\" kv get ${PREFIX}hosts/cp1-$tag/alive"
 	rm -f "$T/ctl/converge-cp1-$tag"
@@ -85,4 +87,13 @@ for B in $(backends); do
 	ok "$B: the agents' leases expire after the stack is gone" \
 		wait_for 90 sh -c "[ -z \"\$(\"\$JCICD\" kv list ${PREFIX}hosts/ --keys-only)\" ]"
 done
+
+# without jcicd-agent beside it, jcicd runs the agent itself and says so
+ONCE="--once --hostname once1 --dir $T/once --update-command '' --upgrade-command '' --converge-command true --validation-dir ''"
+exits 0 "no jcicd-agent: the agent runs in jcicd" sh -c "JCICD_AGENT_BINARY=$T/no/jcicd-agent \"\$JCICD\" agent --kv sqlite://$T/once.db $ONCE"
+like "$ERR" "cannot run $T/no/jcicd-agent \(No such file or directory\); the agent runs in jcicd itself" "it says why"
+# jcicd-agent links no TLS library: etcds:// is refused, with what to run
+exits 1 "jcicd-agent refuses etcds://" sh -c "\"\$(dirname \"\$JCICD\")/jcicd-agent\" --kv etcds://127.0.0.1:1 $ONCE"
+like "$ERR" "etcds:// \(TLS\) is not built into jcicd-agent, which links no TLS library; run 'jcicd agent', which does" \
+	"it says what runs it"
 done_testing

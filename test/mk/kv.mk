@@ -6,6 +6,12 @@ test_unit_test_kv_CFLAGS = $(UNIT_CFLAGS)
 test_unit_test_kv_LDADD = $(UNIT_LDADD)
 endif
 if HAVE_CHECK
+UNIT_TESTS += test/unit/test-wire
+test_unit_test_wire_SOURCES = test/unit/test-wire.c test/unit/tests.h
+test_unit_test_wire_CFLAGS = $(UNIT_CFLAGS)
+test_unit_test_wire_LDADD = $(UNIT_LDADD)
+endif
+if HAVE_CHECK
 UNIT_TESTS += test/unit/test-orchestrate
 test_unit_test_orchestrate_SOURCES = test/unit/test-orchestrate.c test/unit/tests.h
 test_unit_test_orchestrate_CFLAGS = $(UNIT_CFLAGS)
