@@ -24,6 +24,7 @@ KV_TESTS = \
 	test/kv/agent.sh \
 	test/kv/rollout.sh \
 	test/kv/faults.sh \
+	test/kv/tls.sh \
 	test/kv/puppet.sh
 TESTS += $(KV_TESTS)
 EXTRA_DIST += $(KV_TESTS) test/kv/common.sh

@@ -11,14 +11,23 @@
 #
 # JCICD_ETCD_PORT (default 23790) picks the client port (the peer port is
 # PORT+10), so a test can run a private etcd it may restart.
+# JCICD_ETCD_TLS=DIR serves clients over TLS with DIR/cert.pem and
+# DIR/key.pem (the certificate is its own CA: DIR/cert.pem verifies it).
 set -eu
 PORT=${JCICD_ETCD_PORT:-23790}
 PEER=$((PORT + 10))
 DIR=${JCICD_ETCD_DIR:-/tmp/jcicd-etcd-$PORT}
 PIDFILE=$DIR.pid
 URL=http://127.0.0.1:$PORT
+TLS_ARGS=
+CURL_TLS=
+if [ -n "${JCICD_ETCD_TLS:-}" ]; then
+	URL=https://127.0.0.1:$PORT
+	TLS_ARGS="--cert-file $JCICD_ETCD_TLS/cert.pem --key-file $JCICD_ETCD_TLS/key.pem"
+	CURL_TLS="--cacert $JCICD_ETCD_TLS/cert.pem"
+fi
 
-up() { curl -sf -m 2 "$URL/version" >/dev/null 2>&1; }
+up() { curl -sf -m 2 $CURL_TLS "$URL/version" >/dev/null 2>&1; }
 
 running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
 
@@ -43,7 +52,7 @@ start() {
 	# 10,000 watch streams (bench/fleet) need as many descriptors
 	ulimit -n 65536 2>/dev/null || ulimit -n 20000 2>/dev/null || true
 	nohup etcd --name jcicd-test --data-dir "$DIR/data" \
-		--listen-client-urls "$URL" --advertise-client-urls "$URL" \
+		--listen-client-urls "$URL" --advertise-client-urls "$URL" $TLS_ARGS \
 		--listen-peer-urls "http://127.0.0.1:$PEER" \
 		--initial-advertise-peer-urls "http://127.0.0.1:$PEER" \
 		--initial-cluster "jcicd-test=http://127.0.0.1:$PEER" \
@@ -60,7 +69,7 @@ start() {
 		fi
 		sleep 0.2
 	done
-	echo "etcd $(curl -s "$URL/version") on $URL (data $DIR)" >&2
+	echo "etcd $(curl -s $CURL_TLS "$URL/version") on $URL (data $DIR)" >&2
 	echo "JCICD_TEST_ETCD=$URL"
 }
 
