@@ -8,6 +8,10 @@
 extern const jc_kv_provider jc_kv_sqlite_provider;
 extern const jc_kv_provider jc_kv_etcd_provider;
 
+/* the VFS the sqlite backend opens databases with (kv-sqlite-vfs.c);
+ * NULL: SQLite's default */
+const char *jc_kv_sqlite_vfs(void);
+
 /* the URL without user:password@ (caller frees) */
 char *jc_kv_url_redact(const char *url);
 /* appends a zeroed item and returns it */

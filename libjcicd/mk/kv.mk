@@ -5,6 +5,7 @@ libjcicd_libjcicd_node_la_SOURCES += \
 	libjcicd/kv-internal.h \
 	libjcicd/kv.c \
 	libjcicd/kv-sqlite.c \
+	libjcicd/kv-sqlite-vfs.c \
 	libjcicd/kv-etcd-internal.h \
 	libjcicd/kv-etcd.c \
 	libjcicd/kv-etcd-plain.c \

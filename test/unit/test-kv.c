@@ -2,6 +2,7 @@
  * always, etcd when $JCICD_TEST_ETCD names a running one (test/services). */
 #include "tests.h"
 
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -447,6 +448,124 @@ START_TEST(failover)
 }
 END_TEST
 
+/* A writer process for sqlite_writers_race_and_die: n increments of a
+ * counter by compare-and-swap, and every tenth a transaction of 1.2 MB
+ * (more than the WAL buffer holds: kv-sqlite-vfs.c flushes mid-way).
+ * forever: never stops (it is killed). */
+static void counting_writer(int id, int n, bool forever)
+{
+	jc_kv *kv, *idle;
+	jc_error err;
+	char *counter = k("counter"), *big = jc_malloc(8192);
+	/* two connections: a process with one writes its WAL through, and
+	 * this is about the one that gathers (kv-sqlite-vfs.c) */
+	int ok = jc_kv_open(&idle, urls[0], NULL, &err) == 0 && jc_kv_open(&kv, urls[0], NULL, &err) == 0;
+	for (int i = 0; ok && (forever || i < n); i++) {
+		jc_kv_pair p;
+		bool won = false;
+		while (ok && !won) {
+			long v = 0;
+			int64_t mod = 0;
+			int rc = jc_kv_get(&p, kv, counter, &err);
+			if (rc == 0) {
+				v = atol(p.value);
+				mod = p.mod_revision;
+				jc_kv_pair_clear(&p);
+			}
+			ok = rc == 0 || rc == JC_ENOTFOUND;
+			char *nv = jc_sprintf("%ld", v + 1);
+			jc_kv_compare c = { counter, JC_KV_MOD, JC_KV_EQUAL, NULL, 0, mod };
+			jc_kv_op op = { JC_KV_OP_PUT, counter, nv, strlen(nv), 0 };
+			ok = ok && jc_kv_txn(kv, &c, 1, &op, 1, NULL, 0, &won, NULL, &err) == 0;
+			free(nv);
+		}
+		if (ok && i % 10 == 0) {
+			jc_kv_op ops[150];
+			char *keys[150];
+			memset(big, 'a' + id, 8192);
+			for (int j = 0; j < 150; j++) {
+				keys[j] = jc_sprintf("%sbig/%d/%03d", prefix, id, j);
+				ops[j] = (jc_kv_op){ JC_KV_OP_PUT, keys[j], big, 8192, 0 };
+			}
+			ok = jc_kv_txn(kv, NULL, 0, ops, 150, NULL, 0, NULL, NULL, &err) == 0;
+			for (int j = 0; j < 150; j++)
+				free(keys[j]);
+		}
+	}
+	if (!ok)
+		fprintf(stderr, "# writer %d: %s\n", id, err.message);
+	_exit(ok ? 0 : 1);
+}
+
+/* Writers in several processes, one killed mid-write: no increment is
+ * lost, every big transaction is whole, and the database is intact. */
+START_TEST(sqlite_writers_race_and_die)
+{
+	jc_kv *kv = open_kv(0);
+	jc_kv_pair p;
+	jc_kv_list l = { 0 };
+	jc_error err;
+	pid_t kids[4];
+	int status;
+	char *big = k("big/");
+
+	for (int i = 0; i < 4; i++) {
+		kids[i] = fork();
+		ck_assert_int_ge(kids[i], 0);
+		if (kids[i] == 0)
+			counting_writer(i, 60, i == 3);
+	}
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(waitpid(kids[i], &status, 0), kids[i]);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "writer %d failed", i);
+	}
+	kill(kids[3], SIGKILL);   /* wherever it is */
+	ck_assert_int_eq(waitpid(kids[3], &status, 0), kids[3]);
+	/* the killed one counted too: the counter is at least the others' */
+	char *counter = k("counter");
+	ck_assert_int_eq(jc_kv_get(&p, kv, counter, &err), 0);
+	ck_assert_int_ge(atol(p.value), 180);
+	long seen = atol(p.value);
+	jc_kv_pair_clear(&p);
+	/* each big transaction is whole: 150 values of 8 KB per writer */
+	ck_assert_int_eq(jc_kv_range(&l, kv, big, NULL, &err), 0);
+	for (int id = 0; id < 4; id++) {
+		size_t n = 0;
+		for (size_t i = 0; i < l.n; i++) {
+			char want[128];
+			snprintf(want, sizeof(want), "%sbig/%d/", prefix, id);
+			if (strncmp(l.items[i].key, want, strlen(want)) != 0)
+				continue;
+			ck_assert_uint_eq(l.items[i].value_len, 8192);
+			ck_assert_int_eq(l.items[i].value[8191], 'a' + id);
+			n++;
+		}
+		ck_assert_msg(n == 150 || (id == 3 && n == 0), "writer %d: %zu of 150 values", id, n);
+	}
+	jc_kv_list_clear(&l);
+	/* another writer after the kill: the store goes on */
+	if (fork() == 0)
+		counting_writer(5, 5, false);
+	ck_assert_int_ge(wait(&status), 0);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_int_eq(jc_kv_get(&p, kv, counter, &err), 0);
+	ck_assert_int_eq(atol(p.value), seen + 5);
+	jc_kv_pair_clear(&p);
+	jc_kv_free(kv);
+	/* and SQLite finds the file sound */
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	ck_assert_int_eq(sqlite3_open_v2(urls[0] + strlen("sqlite://"), &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	ck_assert_str_eq((const char *)sqlite3_column_text(st, 0), "ok");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	free(counter);
+	free(big);
+}
+END_TEST
+
 static Suite *kv_suite(void)
 {
 	Suite *s = suite_create("kv");
@@ -471,6 +590,7 @@ static Suite *kv_suite(void)
 	tcase_add_loop_test(tc, watch_far_behind, 0, n_urls);
 	tcase_add_test(tc, bad_urls);
 	tcase_add_test(tc, failover);
+	tcase_add_test(tc, sqlite_writers_race_and_die);
 	suite_add_tcase(s, tc);
 	return s;
 }
