@@ -90,18 +90,16 @@ static void tls_drop(void *conn)
 	jc_http_new(&t->http, &t->ho, &ignored);
 }
 
-/* "A: 1\r\nB: 2\r\n" into curl's list */
-static struct curl_slist *header_list(const char *headers, struct curl_slist *l)
+/* "A: 1\r\nB: 2\r\n" into lines, after Content-Type */
+static void header_lines(const char *headers, jc_strv *out)
 {
+	jc_strv_push(out, "Content-Type: application/json");
 	for (const char *p = headers; p && *p;) {
 		const char *eol = strstr(p, "\r\n");
 		size_t n = eol ? (size_t)(eol - p) : strlen(p);
-		char *line = jc_strndup(p, n);
-		l = curl_slist_append(l, line);
-		free(line);
+		jc_strv_push_owned(out, jc_strndup(p, n));
 		p += n + (eol ? 2 : 0);
 	}
-	return l;
 }
 
 static int tls_post(void *conn, const char *path, const char *headers, const char *body, size_t len,
@@ -110,27 +108,17 @@ static int tls_post(void *conn, const char *path, const char *headers, const cha
 	struct tls *t = conn;
 	jc_http_request req = { 0 };
 	jc_http_response resp = { 0 };
-	const char *hv[4];
-	char *lines[3] = { NULL, NULL, NULL };
-	size_t nh = 0;
+	jc_strv lines = JC_STRV_INIT;
 	char *url = jc_sprintf("%s%s", t->base, path);
 	int64_t left = deadline_ms - jc_now_ms();
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	hv[nh++] = "Content-Type: application/json";
-	for (const char *p = headers; p && *p && nh < JC_ARRAY_LEN(hv);) {
-		const char *eol = strstr(p, "\r\n");
-		size_t n = eol ? (size_t)(eol - p) : strlen(p);
-		lines[nh - 1] = jc_strndup(p, n);
-		hv[nh] = lines[nh - 1];
-		nh++;
-		p += n + (eol ? 2 : 0);
-	}
+	header_lines(headers, &lines);
 	req.method = "POST";
 	req.url = url;
-	req.headers = hv;
-	req.n_headers = nh;
+	req.headers = (const char *const *)lines.v;
+	req.n_headers = lines.n;
 	req.body = body;
 	req.body_len = len;
 	req.idempotence = JC_HTTP_NOT_IDEMPOTENT;
@@ -149,8 +137,7 @@ static int tls_post(void *conn, const char *path, const char *headers, const cha
 	}
 	jc_http_response_clear(&resp);
 out:
-	for (size_t i = 0; i < JC_ARRAY_LEN(lines); i++)
-		free(lines[i]);
+	jc_strv_free(&lines);
 	free(url);
 	return rc;
 }
@@ -179,7 +166,13 @@ static int tls_stream_start(void *conn, const char *path, const char *headers, c
 		return jc_err(err, JC_ENOMEM, "curl_multi_init failed");
 	}
 	t->body = jc_strndup(body, len);
-	t->hdrs = header_list(headers, curl_slist_append(NULL, "Content-Type: application/json"));
+	{
+		jc_strv lines = JC_STRV_INIT;
+		header_lines(headers, &lines);
+		for (size_t i = 0; i < lines.n; i++)
+			t->hdrs = curl_slist_append(t->hdrs, lines.v[i]);
+		jc_strv_free(&lines);
+	}
 	t->easy = curl_easy_init();
 	curl_easy_setopt(t->easy, CURLOPT_URL, url);
 	curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, t->body);

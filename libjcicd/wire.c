@@ -270,12 +270,16 @@ static int parse_headers(jc_wire *w, jc_error *err)
 	int major, minor, status;
 
 	for (;;) {
+		char first[48];
+		size_t n;
 		end = memmem(start, w->in_len, "\r\n\r\n", 4);
 		if (!end)
 			return 0;
-		if (sscanf(start, "HTTP/%d.%d %3d", &major, &minor, &status) != 3 || status < 100 || status > 999)
-			return jc_err(err, JC_EPARSE, "%s: the answer is not HTTP: '%.*s'", w->authority,
-				      (int)(strcspn(start, "\r\n") < 40 ? strcspn(start, "\r\n") : 40), start);
+		/* the status line, as a string (the buffer is not one) */
+		n = (size_t)((char *)memmem(start, (size_t)(end + 2 - start), "\r\n", 2) - start);
+		snprintf(first, sizeof(first), "%.*s", (int)(n < sizeof(first) - 1 ? n : sizeof(first) - 1), start);
+		if (sscanf(first, "HTTP/%d.%d %3d", &major, &minor, &status) != 3 || status < 100 || status > 999)
+			return jc_err(err, JC_EPARSE, "%s: the answer is not HTTP: '%.40s'", w->authority, first);
 		if (status >= 200)
 			break;
 		consume(w, (size_t)(end + 4 - start));   /* 100 Continue and friends */
@@ -284,11 +288,15 @@ static int parse_headers(jc_wire *w, jc_error *err)
 	http10 = major == 1 && minor == 0;
 	w->status = status;
 	w->keep_alive = !http10;
-	/* end + 2: the status line's own CRLF may be the first of the four */
-	for (p = (char *)memchr(start, '\n', (size_t)(end + 2 - start)) + 1; p < end + 2;) {
-		char *eol = memchr(p, '\r', (size_t)(end + 2 - p));
-		size_t len = (size_t)(eol - p);
+	/* the lines are [start, end + 2), each ending in CRLF (the status
+	 * line's may be the first two bytes of the four at end) */
+	for (p = (char *)memmem(start, (size_t)(end + 2 - start), "\r\n", 2) + 2; p < end + 2;) {
+		char *eol = memmem(p, (size_t)(end + 2 - p), "\r\n", 2);
+		size_t len;
 		const char *v;
+		if (!eol)
+			break;
+		len = (size_t)(eol - p);
 		if (header_is(p, len, "Content-Length", &v)) {
 			char *e;
 			unsigned long long n = strtoull(v, &e, 10);
@@ -502,6 +510,58 @@ int jc_wire_post(jc_wire *w, const char *path, const char *extra_headers, const 
 		jc_wire_close(w);
 	else
 		w->reusable = true;
+	return 0;
+}
+
+int jc_wire_parse_answer(const void *data, size_t len, size_t piece, jc_wire_response *out, jc_error *err)
+{
+	jc_wire w;
+	jc_buf got = JC_BUF_INIT;
+	const char *p = data;
+	int rc = 0;
+
+	memset(&w, 0, sizeof(w));
+	memset(out, 0, sizeof(*out));
+	w.fd = -1;
+	w.authority = (char *)"answer";
+	begin_answer(&w);
+	if (piece == 0)
+		piece = 1;
+	while (rc >= 0 && !w.body_done) {
+		size_t n = len < piece ? len : piece;
+		if (n == 0) {   /* the end of the bytes: the server closed */
+			if (w.headers_done && w.mode == BODY_TO_EOF)
+				w.body_done = true;
+			else
+				rc = jc_err(err, JC_EUNREACHABLE, "answer: the connection closed %s",
+					    w.headers_done ? "mid-answer" : "before the answer");
+			break;
+		}
+		if (w.in_off + w.in_len + n > sizeof(w.in)) {
+			if (w.in_len + n > sizeof(w.in)) {
+				rc = jc_err(err, JC_EPARSE, "answer: headers longer than %zu bytes", sizeof(w.in));
+				break;
+			}
+			memmove(w.in, w.in + w.in_off, w.in_len);
+			w.in_off = 0;
+		}
+		memcpy(w.in + w.in_off + w.in_len, p, n);
+		w.in_len += n;
+		p += n;
+		len -= n;
+		if (!w.headers_done && (rc = parse_headers(&w, err)) <= 0)
+			continue;
+		long e = decode(&w, to_buf, &got, err);
+		rc = e < 0 ? (int)e : 0;
+	}
+	if (rc < 0) {
+		jc_buf_free(&got);
+		return rc;
+	}
+	out->status = w.status;
+	out->body_len = got.len;
+	out->body = got.data ? jc_buf_detach(&got) : jc_strdup("");
+	out->closed = !w.keep_alive;
 	return 0;
 }
 

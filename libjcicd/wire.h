@@ -45,6 +45,11 @@ int jc_wire_post(jc_wire *w, const char *path, const char *extra_headers, const 
 		 long long connect_timeout_ms, int64_t deadline_ms, jc_wire_response *out, jc_error *err);
 void jc_wire_response_clear(jc_wire_response *r);
 
+/* Reads an answer held in memory, handed over `piece` bytes at a time, as
+ * jc_wire_post reads one from a socket (the end of data is the server
+ * closing).  For tests and fuzzing of the framing. */
+int jc_wire_parse_answer(const void *data, size_t len, size_t piece, jc_wire_response *out, jc_error *err);
+
 /* ---- streams: a POST whose answer keeps coming */
 
 typedef void (*jc_wire_sink)(void *ud, const char *data, size_t len);

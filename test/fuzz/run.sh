@@ -14,11 +14,13 @@ srcs="libjcicd/util.c libjcicd/error.c libjcicd/log.c libjcicd/os.c libjcicd/yam
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -I$cfg -Ilibjcicd -Ilibjcicd/include $(pkg-config --cflags yaml-0.1)"
 libs="$(pkg-config --libs yaml-0.1) -lpthread"
 n=0
-for t in yaml spec userdata deb822; do
+for t in yaml spec userdata deb822 wire; do
 	n=$((n + 1))
 	extra=""
 	# what a mirror sends: Release files and Packages indices
 	[ "$t" = deb822 ] && extra="libjcicd/repo-deb822.c libjcicd/repo-release.c libjcicd/repo-hash.c -lcrypto -lz -ldeflate"
+	# what etcd's gateway (or whatever holds its port) answers
+	[ "$t" = wire ] && extra="libjcicd/wire.c"
 	if ! clang $flags test/fuzz/fuzz-$t.c $srcs $extra $libs -o "$out/fuzz-$t" 2>"$out/build-$t.log"; then
 		echo "not ok $n - fuzz-$t builds"; sed 's/^/# /' "$out/build-$t.log" | head; continue
 	fi

@@ -348,6 +348,24 @@ START_TEST(a_refused_stream_says_why)
 }
 END_TEST
 
+START_TEST(any_split_reads_the_same)
+{
+	static const char answer[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+				     "5\r\nhello\r\n6;x=1\r\n world\r\n0\r\nT: 1\r\n\r\n";
+	jc_wire_response r;
+	jc_error err;
+	for (size_t piece = 1; piece <= sizeof(answer); piece++) {
+		ck_assert_int_eq(jc_wire_parse_answer(answer, sizeof(answer) - 1, piece, &r, NULL), 0);
+		ck_assert_str_eq(r.body, "hello world");
+		ck_assert(r.closed);
+		jc_wire_response_clear(&r);
+	}
+	/* cut short: the server closed mid-answer */
+	ck_assert_int_eq(jc_wire_parse_answer(answer, sizeof(answer) - 12, 7, &r, &err), JC_EUNREACHABLE);
+	ck_assert_str_eq(err.message, "answer: the connection closed mid-answer");
+}
+END_TEST
+
 static Suite *wire_suite(void)
 {
 	Suite *s = suite_create("wire");
@@ -362,6 +380,7 @@ static Suite *wire_suite(void)
 	tcase_add_test(tc, junk_is_a_parse_error);
 	tcase_add_test(tc, a_stream_delivers_as_it_comes_then_ends);
 	tcase_add_test(tc, a_refused_stream_says_why);
+	tcase_add_test(tc, any_split_reads_the_same);
 	suite_add_tcase(s, tc);
 	return s;
 }
