@@ -49,12 +49,19 @@ export JCICD_JENKINS_URL=$U JCICD_JENKINS_USER=jcicd JCICD_JENKINS_TOKEN_FILE=$T
 AUTH="jcicd:$(cat "$T/token")"
 DEF=$TOP_SRCDIR/jenkins-glue/jobs/jcicd.yaml
 
-idle() { # waits until nothing is queued or building
-	n=0
+idle() { # waits until nothing is queued or building, three looks in a row
+	# (the executors and the queue are two requests: between them a build
+	# can leave the queue for an executor, or finish and queue the next)
+	n=0 quiet=0
 	while [ $n -lt 600 ]; do
 		s=$(curl -sf -u "$AUTH" "$U/computer/api/json" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["busyExecutors"])')
 		q=$(curl -sf -u "$AUTH" "$U/queue/api/json" | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))')
-		[ "$s$q" = 00 ] && return 0
+		if [ "$s$q" = 00 ]; then
+			quiet=$((quiet + 1))
+			[ $quiet -ge 3 ] && return 0
+		else
+			quiet=0
+		fi
 		sleep 0.1; n=$((n + 1))
 	done
 	return 1
