@@ -317,6 +317,14 @@ static bool token_refused(const struct etcd_reply *r)
 						 strstr(r->body, "user name is empty")));
 }
 
+/* A refusal about who asks: the gateway answers those with 400 or 403 */
+static bool auth_refused(const struct etcd_reply *r)
+{
+	return r->status == 401 || r->status == 403 ||
+	       (r->body && (strstr(r->body, "user name is empty") || strstr(r->body, "permission denied") ||
+			    strstr(r->body, "authentication failed") || strstr(r->body, "invalid auth token")));
+}
+
 /* The gateway's error text: {"error": "...", "code": N, "message": "..."} */
 static void refusal_message(const struct etcd_reply *r, char *out, size_t size)
 {
@@ -449,20 +457,13 @@ static int call(struct kve *e, const char *path, json_object *body, bool idempot
 				json_object_put(*out);
 				*out = res;
 			}
-		} else if (reply.body && (strstr(reply.body, "user name is empty") || strstr(reply.body, "permission denied") ||
-					  strstr(reply.body, "authentication failed") || strstr(reply.body, "invalid auth token"))) {
-			/* the gateway answers auth refusals with 400 or 403 */
-			char msg[300];
-			refusal_message(&reply, msg, sizeof(msg));
-			rc = jc_err_http(err, JC_EAUTH, url, reply.status, reply.request_id[0] ? reply.request_id : NULL,
-					 "POST refused: %s", msg);
 		} else if (reply.body && strstr(reply.body, "requested lease not found")) {
 			rc = jc_err_http(err, JC_ENOTFOUND, url, reply.status, NULL, "lease not found (expired or revoked)");
 		} else {
 			char msg[300];
 			refusal_message(&reply, msg, sizeof(msg));
-			rc = jc_err_http(err, reply.status == 401 || reply.status == 403 ? JC_EAUTH : JC_EHTTP, url,
-					 reply.status, reply.request_id[0] ? reply.request_id : NULL, "POST refused: %s", msg);
+			rc = jc_err_http(err, auth_refused(&reply) ? JC_EAUTH : JC_EHTTP, url, reply.status,
+					 reply.request_id[0] ? reply.request_id : NULL, "POST refused: %s", msg);
 		}
 		jc_etcd_reply_clear(&reply);
 		free(url);
