@@ -267,7 +267,15 @@ static void send_report(jc_agent *a)
 static void report(jc_agent *a, const char *running, bool healthy, const char *stage, const char *message,
 		   const char *attempted, int crc, int vrc)
 {
-	char *copies[4] = { jc_strdup(running), jc_strdup(stage), jc_strdup(message), jc_strdup(attempted) };
+	char *copies[4];
+	/* a failed attempt leaves the node at the last version that converged
+	 * and validated here (the version file), and the report says so */
+	if (!running && a->local && *a->local)
+		running = a->local;
+	copies[0] = jc_strdup(running);
+	copies[1] = jc_strdup(stage);
+	copies[2] = jc_strdup(message);
+	copies[3] = jc_strdup(attempted);
 	free(a->rep.running);
 	free(a->rep.stage);
 	free(a->rep.message);

@@ -230,10 +230,8 @@ int jc_orch_register(jc_orch *o, const jc_host_report *h, int64_t lease, jc_erro
 int jc_orch_report(jc_orch *o, const jc_host_report *r, int64_t lease, jc_error *err)
 {
 	json_object *j = json_object_new_object();
-	char *hkey, *vkey, *cmp;
-	const char *val;
-	jc_kv_op ops[2];
-	size_t n = 0;
+	char *hkey, *cmp;
+	const char *val, *running;
 	int rc = 0;
 
 	if (!r->hostname || !*r->hostname || strchr(r->hostname, '/'))
@@ -250,8 +248,11 @@ int jc_orch_report(jc_orch *o, const jc_host_report *r, int64_t lease, jc_error 
 		o->last_host = jc_strdup(r->hostname);
 		o->last_lease = lease;
 	}
+	/* a failed attempt leaves the host at what it last converged to */
+	running = r->running_version ? r->running_version : o->last_version;
 	json_object_object_add(j, "ok", json_object_new_boolean(r->healthy));
 	json_set_str(j, "version", r->attempted_version);
+	json_set_str(j, "running", running);
 	json_set_str(j, "stage", r->stage);
 	json_set_str(j, "message", r->message ? r->message : "");
 	json_set_str(j, "role", r->role);
@@ -264,26 +265,23 @@ int jc_orch_report(jc_orch *o, const jc_host_report *r, int64_t lease, jc_error 
 	json_object_object_add(j, "time", json_object_new_int64(jc_wall_ms() / 1000));
 	json_object_object_add(j, "time_ms", json_object_new_int64(jc_wall_ms()));
 	val = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN);
+	/* one key, one plain write: the running version rides in the health
+	 * record, so a report costs the store one put, not a txn of two */
 	hkey = jc_sprintf("%s%s/health", o->hosts_prefix, r->hostname);
-	vkey = jc_sprintf("%s%s/version", o->hosts_prefix, r->hostname);
 	if (!jc_str_eq(cmp, o->last_health))
-		ops[n++] = (jc_kv_op){ JC_KV_OP_PUT, hkey, val, strlen(val), lease };
-	if (r->running_version && !jc_str_eq(r->running_version, o->last_version))
-		ops[n++] = (jc_kv_op){ JC_KV_OP_PUT, vkey, r->running_version, strlen(r->running_version), lease };
-	if (n)
-		rc = jc_kv_txn(o->kv, NULL, 0, ops, n, NULL, 0, NULL, NULL, err);
+		rc = jc_kv_put(o->kv, hkey, val, strlen(val), lease, NULL, err);
 	if (rc == 0) {
 		free(o->last_health);
 		o->last_health = cmp;
 		cmp = NULL;
-		if (r->running_version) {
+		if (running != o->last_version) {
+			char *copy = jc_strdup(running);
 			free(o->last_version);
-			o->last_version = jc_strdup(r->running_version);
+			o->last_version = copy;
 		}
 	}
 	free(cmp);
 	free(hkey);
-	free(vkey);
 	json_object_put(j);
 	return rc;
 }
@@ -389,10 +387,13 @@ void jc_orch_derive(jc_orch *o)
 				h->tag = pool(o, jstr(j, "tag"));
 			json_object_put(j);
 		} else if (strcmp(slash, "/version") == 0) {
+			/* agents before the running version moved into health */
 			h->version = pool(o, o->e[i].value);
 		} else if (strcmp(slash, "/health") == 0) {
 			json_object *j = json_tokener_parse(o->e[i].value), *v;
 			h->has_health = j != NULL;
+			if (jstr(j, "running"))
+				h->version = pool(o, jstr(j, "running"));
 			h->healthy = j && json_object_object_get_ex(j, "ok", &v) && json_object_get_boolean(v);
 			h->stage = pool(o, jstr(j, "stage"));
 			h->message = pool(o, jstr(j, "message"));

@@ -83,8 +83,11 @@ for B in $(backends); do
 	exits 2 "$B: wait without hosts is a usage error" jcicd wait --version 1
 	exits 2 "$B: trigger-update with a bad version" jcicd trigger-update "a b"
 	exits 0 "$B: kv list shows the protocol keys" jcicd kv list "$PREFIX" --keys-only
-	like "$OUT" "${PREFIX}hosts/cp1-t1/version" "$B: per-host version key"
+	like "$OUT" "${PREFIX}hosts/cp1-t1/health" "$B: per-host health key"
+	unlike "$OUT" "${PREFIX}hosts/cp1-t1/version" "$B: no second key per report"
 	like "$OUT" "${PREFIX}desired/version" "$B: desired version key"
+	exits 0 "$B: kv get the health record" jcicd kv get "${PREFIX}hosts/cp1-t1/health"
+	like "$OUT" '"running":"102"' "$B: the health record carries the running version"
 done
 
 exits 2 "unknown KV scheme" jcicd current-version --kv consul://x

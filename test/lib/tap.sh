@@ -71,6 +71,15 @@ like() {
 	fi
 }
 
+# unlike ACTUAL REGEX DESCRIPTION
+unlike() {
+	if ! printf '%s' "$1" | grep -Eq -- "$2"; then _tap_result 0 "$3"; else
+		_tap_result 1 "$3"
+		printf '#   got:      %s\n' "$1" | head -40
+		printf '#   expected not to match: %s\n' "$2"
+	fi
+}
+
 # exits STATUS DESCRIPTION COMMAND...: passes when the command exits STATUS;
 # its output is in $OUT (stdout) and $ERR (stderr) afterwards
 exits() {

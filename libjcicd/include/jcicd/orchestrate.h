@@ -14,10 +14,13 @@
  *                              ({"version":V,"roles":{"db":N,...},"all":N},
  *                              a host is open when hash(host) < its role's N)
  *   hosts/<host>/alive         {"role","tag","since"}: bound to the host's lease
- *   hosts/<host>/version       the version the host converged and validated
- *                              at (one per host), bound to the lease
- *   hosts/<host>/health        {"ok","time","version","stage","message",...},
- *                              bound to the lease
+ *   hosts/<host>/health        {"ok","running","version","stage","message",
+ *                              "time",...}, bound to the lease: "running" is
+ *                              the version the host last converged and
+ *                              validated at (one per host), "version" the
+ *                              one it tried last.  One key, so a report is
+ *                              one plain write.  (hosts/<host>/version, which
+ *                              earlier agents wrote, is still read.)
  *   config_state/{global | role/<r> | host/<h>}/<key>   operator overrides
  *   config_version/...         (reserved, as in jorc)
  *   rollout                    the rollout in progress (JSON)
@@ -93,7 +96,8 @@ typedef struct jc_host_report {
 	const char *hostname;
 	const char *role;
 	const char *tag;
-	const char *running_version;  /* converged and validated at; NULL: leave as is */
+	const char *running_version;  /* converged and validated at; NULL: what this
+	                                 handle last reported under the lease, or none */
 	bool healthy;
 	const char *stage;            /* "converged", "apt", "converge", "validation", "paused" */
 	const char *message;
@@ -106,8 +110,8 @@ typedef struct jc_host_report {
  * until deleted, like the original's cron mode). */
 JC_EXTERN int jc_orch_register(jc_orch *orch, const jc_host_report *host, int64_t lease,
 			       jc_error *err);
-/* Writes health and, when running_version is set, the version: one
- * transaction.  Unchanged values are not written again. */
+/* Writes the health record (with the running version in it): one put.
+ * An unchanged record (time aside) is not written again. */
 JC_EXTERN int jc_orch_report(jc_orch *orch, const jc_host_report *report, int64_t lease,
 			     jc_error *err);
 
