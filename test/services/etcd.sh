@@ -48,6 +48,11 @@ start() {
 		echo "JCICD_TEST_ETCD=$URL"
 		return 0
 	fi
+	if up; then
+		# not ours: its data and settings are unknown, and ours could not bind
+		echo "something else already answers on $URL: stop it or choose another JCICD_ETCD_PORT" >&2
+		return 1
+	fi
 	mkdir -p "$DIR"
 	# 10,000 watch streams (bench/fleet) need as many descriptors
 	ulimit -n 65536 2>/dev/null || ulimit -n 20000 2>/dev/null || true
