@@ -31,6 +31,7 @@ struct jc_agent {
 	/* the protocol state */
 	int64_t lease;
 	int64_t next_keepalive_ms;
+	int64_t renewed_ms;      /* the lease was granted or kept alive */
 	jc_kv_watch *watch;
 	char *desired, *gate;
 	long long spread_ms;     /* desired/spread_ms: the fleet's jitter window */
@@ -304,7 +305,8 @@ static int register_host(jc_agent *a, bool with_lease, jc_error *err)
 	r.tag = a->o.tag;
 	if ((rc = jc_orch_register(a->orch, &r, a->lease, err)) < 0)
 		return rc;
-	a->next_keepalive_ms = jc_now_ms() + a->o.lease_ttl_s * 1000 / 3;
+	a->renewed_ms = jc_now_ms();
+	a->next_keepalive_ms = a->renewed_ms + a->o.lease_ttl_s * 1000 / 3;
 	jc_log(a->o.logger, JC_LOG_INFO, "agent", "%s registered (role %s, lease %lld, ttl %ld s)", a->o.hostname,
 	       a->o.role, (long long)a->lease, a->o.lease_ttl_s);
 	return 0;
@@ -320,7 +322,8 @@ static void tick(jc_agent *a)
 		return;
 	rc = jc_kv_lease_keepalive(NULL, a->kv, a->lease, &err);
 	if (rc == 0) {
-		a->next_keepalive_ms = jc_now_ms() + a->o.lease_ttl_s * 1000 / 3;
+		a->renewed_ms = jc_now_ms();
+		a->next_keepalive_ms = a->renewed_ms + a->o.lease_ttl_s * 1000 / 3;
 		return;
 	}
 	if (rc == JC_ENOTFOUND) {
@@ -775,6 +778,9 @@ int jc_agent_run(jc_agent *a, bool once, volatile int *stop, jc_error *err)
 				/* the fleet's window when the version came with one */
 				long long window = a->o.jitter_ms > a->spread_ms ? a->o.jitter_ms : a->spread_ms;
 				a->act_at_ms = now + (window > 0 ? (int64_t)jc_random((uint64_t)window) : 0);
+				if (a->lease)
+					a->next_keepalive_ms = jc_orch_keepalive_due_ms(a->next_keepalive_ms, a->renewed_ms,
+											a->o.lease_ttl_s, window, now);
 				a->paused_pending = false;
 			}
 			if (a->paused_pending && now < a->pause_check_ms) {

@@ -10,7 +10,7 @@
  * lease alive, and on a new version wait its jitter (the longer of
  * --jitter and the desired/spread_ms that trigger-update writes for the
  * fleet's size), "converge" (a no-op) and report health and version in
- * one transaction.  Only the converge command is missing.
+ * one put.  Only the converge command is missing.
  *
  *   fleet --kv URL --agents N [--mode watch|poll] [--poll-period S]
  *         [--lease-ttl S] [--idle S] [--jitter MS] [--timeout S]
@@ -153,7 +153,7 @@ static void *agent_main(void *arg)
 	int64_t lease = 0;
 	long last = 0;
 	char *desired = NULL, *dkey, *skey, *wprefix;
-	long long next_keepalive = 0, next_poll = 0, spread_ms = 0;
+	long long next_keepalive = 0, next_poll = 0, spread_ms = 0, renewed = 0;
 
 	setup_enter();
 	ko.timeout_ms = 30000;
@@ -205,7 +205,8 @@ static void *agent_main(void *arg)
 	count(kv, &last);
 	setup_leave();
 	atomic_fetch_add(&sh->registered, 1);
-	next_keepalive = now_ms() + lease_ttl * 1000 / 3;
+	renewed = now_ms();
+	next_keepalive = renewed + lease_ttl * 1000 / 3;
 	/* pollers read at a random point of their period, like cron minutes
 	 * spread over a fleet */
 	next_poll = now_ms() + rand_r(&a->seed) % poll_period_ms;
@@ -225,6 +226,8 @@ static void *agent_main(void *arg)
 		if (!poll_mode && now >= next_keepalive) {
 			int krc = jc_kv_lease_keepalive(NULL, kv, lease, &err);
 			next_keepalive = now + lease_ttl * 1000 / 3;
+			if (krc == 0)
+				renewed = now;
 			if (krc < 0 && krc != JC_ENOTFOUND)
 				next_keepalive = now + 1000 + rand_r(&a->seed) % 1000;   /* as the agent does */
 			if (krc == JC_ENOTFOUND) {
@@ -234,9 +237,11 @@ static void *agent_main(void *arg)
 				r.hostname = a->host;
 				r.role = "cp";
 				r.tag = "bench";
-				if (jc_kv_lease_grant(&lease, kv, lease_ttl, &err) == 0 &&
-				    jc_orch_register(orch, &r, lease, &err) == 0 && desired)
-					report_version(orch, a, desired, lease, kv, &last);
+				if (jc_kv_lease_grant(&lease, kv, lease_ttl, &err) == 0) {
+					renewed = now_ms();
+					if (jc_orch_register(orch, &r, lease, &err) == 0 && desired)
+						report_version(orch, a, desired, lease, kv, &last);
+				}
 			}
 			count(kv, &last);
 		}
@@ -276,6 +281,8 @@ static void *agent_main(void *arg)
 			}
 			if (ev.n && desired) {
 				long long window = jitter_ms > spread_ms ? jitter_ms : spread_ms;
+				/* as the agent does: keep-alives out of the window */
+				next_keepalive = jc_orch_keepalive_due_ms(next_keepalive, renewed, lease_ttl, window, now_ms());
 				if (window > 0)
 					sleep_ms(rand_r(&a->seed) % window);
 				/* as the agent does: a failed report is sent again, with backoff */

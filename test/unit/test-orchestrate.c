@@ -103,6 +103,32 @@ START_TEST(desired_and_reports)
 }
 END_TEST
 
+/* A keep-alive due while the fleet moves goes after the window, but never
+ * so late that the lease has less than a third of its TTL left. */
+START_TEST(keepalives_leave_the_window)
+{
+	int64_t now = 1000000, renewed = now - 40000;   /* TTL 120: due now + 0 */
+	int64_t due = renewed + 40000, at, most = 0;
+	for (int i = 0; i < 1000; i++) {
+		at = jc_orch_keepalive_due_ms(due, renewed, 120, 8000, now);
+		ck_assert_int_ge(at, now + 8000);
+		ck_assert_int_lt(at, now + 16000);
+		most = at > most ? at : most;
+	}
+	ck_assert_int_gt(most, now + 12000);   /* spread over a second window */
+	/* due after the window, or no window: unchanged */
+	ck_assert_int_eq(jc_orch_keepalive_due_ms(now + 9000, renewed, 120, 8000, now), now + 9000);
+	ck_assert_int_eq(jc_orch_keepalive_due_ms(due, renewed, 120, 0, now), due);
+	/* TTL 30 and a 20 s window: only as far as 20 s after the renewal */
+	renewed = now - 5000;
+	due = renewed + 10000;
+	ck_assert_int_eq(jc_orch_keepalive_due_ms(due, renewed, 30, 20000, now), renewed + 20000);
+	/* a lease already past its two thirds is never put off */
+	renewed = now - 25000;
+	ck_assert_int_eq(jc_orch_keepalive_due_ms(now, renewed, 30, 20000, now), now);
+}
+END_TEST
+
 /* A report is one key: the health record carries the running version, and
  * a failed attempt leaves it where the last success put it.  A
  * hosts/<h>/version key written by an earlier agent is still read. */
@@ -177,11 +203,11 @@ START_TEST(spread_with_fleet_size)
 	ck_assert_int_eq(jc_orch_spread_ms(f.orch, 10000), 2500000);
 
 	/* a version 1 options struct (no report_rate) still opens, with the
-	 * backend's default: 2000 a second on sqlite, 500 on etcd */
+	 * default: 2000 a second */
 	jc_orch_free(f.orch);
 	o.version = 1;
 	ck_assert_int_eq(jc_orch_open(&f.orch, f.kv, &o, &err), 0);
-	ck_assert_int_eq(jc_orch_spread_ms(f.orch, 10000), strcmp(jc_kv_backend(f.kv), "sqlite") == 0 ? 5000 : 20000);
+	ck_assert_int_eq(jc_orch_spread_ms(f.orch, 10000), 5000);
 	fx_close(&f);
 }
 END_TEST
@@ -328,6 +354,7 @@ static Suite *orch_suite(void)
 	tcase_add_loop_test(tc, spread_with_fleet_size, 0, n_urls);
 	tcase_add_loop_test(tc, config_lookup, 0, n_urls);
 	tcase_add_test(tc, gates);
+	tcase_add_test(tc, keepalives_leave_the_window);
 	suite_add_tcase(s, tc);
 	return s;
 }

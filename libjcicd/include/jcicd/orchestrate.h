@@ -56,8 +56,7 @@ typedef struct jc_orch_options {
 	const char *cache_file;     /* the host view kept between runs; NULL: none */
 	const jc_logger *logger;
 	/* version 2: the reports a second the store takes while a version
-	 * spreads (desired/spread_ms = hosts moving / report_rate); 0: 2000
-	 * on sqlite, 500 on etcd */
+	 * spreads (desired/spread_ms = hosts moving / report_rate); 0: 2000 */
 	long report_rate;
 } jc_orch_options;
 
@@ -87,6 +86,17 @@ JC_EXTERN int jc_orch_target_for(char **out_version, const char *desired_value,
 				 const char *gate_value, const char *hostname, const char *role);
 /* The window (ms) for hosts moving at once to spread their moves over. */
 JC_EXTERN long long jc_orch_spread_ms(const jc_orch *orch, size_t hosts);
+/*
+ * When a host should next keep its lease alive, now that it has a move to
+ * make within window_ms (its jitter, or desired/spread_ms): a keep-alive
+ * due inside the window goes after it, to a random moment of a second
+ * window, so the store spends the window on the fleet's reports.  It is
+ * never put off past two thirds of the TTL since renewed_ms (the lease's
+ * last grant or keep-alive).  due_ms, renewed_ms and now_ms are on one
+ * monotonic clock; the result is never earlier than due_ms.
+ */
+JC_EXTERN int64_t jc_orch_keepalive_due_ms(int64_t due_ms, int64_t renewed_ms, long ttl_s, long long window_ms,
+					   int64_t now_ms);
 /* The stable hash rollouts order hosts by (32 bits, FNV-1a). */
 JC_EXTERN uint32_t jc_orch_host_hash(const char *hostname);
 
