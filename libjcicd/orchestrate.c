@@ -371,6 +371,7 @@ static const char *jstr(json_object *j, const char *k)
 void jc_orch_derive(jc_orch *o)
 {
 	size_t plen = strlen(o->hosts_prefix);
+	bool running_in_health = false;
 	hosts_clear(o);
 	o->hosts = jc_calloc(o->n ? o->n : 1, sizeof(*o->hosts));
 	for (size_t i = 0; i < o->n; i++) {
@@ -386,6 +387,7 @@ void jc_orch_derive(jc_orch *o)
 			h->hostname = pool(o, name);
 			h->role = "";
 			h->tag = "";
+			running_in_health = false;
 		}
 		free(name);
 		h = &o->hosts[o->n_hosts - 1];
@@ -398,13 +400,17 @@ void jc_orch_derive(jc_orch *o)
 				h->tag = pool(o, jstr(j, "tag"));
 			json_object_put(j);
 		} else if (strcmp(slash, "/version") == 0) {
-			/* agents before the running version moved into health */
-			h->version = pool(o, o->e[i].value);
+			/* from agents before the running version moved into health;
+			 * without a lease (--once) it outlives them: health wins */
+			if (!running_in_health)
+				h->version = pool(o, o->e[i].value);
 		} else if (strcmp(slash, "/health") == 0) {
 			json_object *j = json_tokener_parse(o->e[i].value), *v;
 			h->has_health = j != NULL;
-			if (jstr(j, "running"))
+			if (jstr(j, "running")) {
 				h->version = pool(o, jstr(j, "running"));
+				running_in_health = true;
+			}
 			h->healthy = j && json_object_object_get_ex(j, "ok", &v) && json_object_get_boolean(v);
 			h->stage = pool(o, jstr(j, "stage"));
 			h->message = pool(o, jstr(j, "message"));

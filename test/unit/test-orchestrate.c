@@ -164,6 +164,11 @@ START_TEST(running_version_in_health)
 	ck_assert_ptr_nonnull(h);
 	ck_assert_str_eq(h->version, "6");
 	ck_assert(h->healthy);
+	/* a host reporting now, beside the key an earlier agent left without
+	 * a lease: the health record wins */
+	report(f.orch, "old1-t1", "9", true, 0);
+	ck_assert_int_eq(jc_orch_refresh(f.orch, &err), 0);
+	ck_assert_str_eq(jc_orch_host_find(f.orch, "old1-t1")->version, "9");
 	free(hk);
 	free(vk);
 	free(hosts);
