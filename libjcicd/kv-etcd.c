@@ -276,7 +276,11 @@ static int kve_open(void **state, const char *url, const jc_kv_options *opts, jc
 		l->client_cert = e->client_cert;
 		l->client_key = e->client_key;
 		l->insecure = e->insecure;
-		l->connect_timeout_ms = e->timeout_ms < 3000 ? e->timeout_ms : 3000;
+		/* with others to fail over to, a silent endpoint is left after 3 s;
+		 * alone, a connect may take the request's time: a server behind
+		 * on accepting drops SYNs, and the kernel's retransmissions
+		 * cost it less than a new connection every 3 s */
+		l->connect_timeout_ms = e->endpoints.n > 1 && e->timeout_ms > 3000 ? 3000 : e->timeout_ms;
 		l->logger = e->logger;
 	}
 	*state = e;

@@ -450,6 +450,9 @@ int jc_wire_post(jc_wire *w, const char *path, const char *extra_headers, const 
 	memset(out, 0, sizeof(*out));
 	for (int attempt = 0;; attempt++) {
 		bool reused = w->fd >= 0 && w->reusable && w->in_len == 0 && idle_still_open(w);
+		/* a connection that never came up carried nothing: the last
+		 * answer's bytes must not make it look as if it might have */
+		w->got_any = false;
 		if (!reused && (rc = wire_connect(w, connect_timeout_ms, deadline_ms, err)) < 0)
 			break;
 		w->reusable = false;

@@ -247,6 +247,29 @@ START_TEST(nobody_listening_is_unreachable)
 }
 END_TEST
 
+/* A connection that never came up carried nothing, whatever the one before
+ * it received: maybe_sent is what decides whether a txn may be sent again. */
+START_TEST(a_failed_connect_after_an_answer_sent_nothing)
+{
+	static const struct reply replies[] = {
+		{ .pieces = { "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}" }, .close_after = true },
+	};
+	struct server s;
+	jc_wire_response r;
+	jc_error err;
+	jc_wire *w;
+	server_start(&s, replies, 1);
+	w = wire_to(&s);
+	ck_assert_int_eq(post(w, "{}", 5000, &r, NULL), 0);
+	jc_wire_response_clear(&r);
+	server_stop(&s);
+	ck_assert_int_eq(post(w, "{}", 5000, &r, &err), JC_EUNREACHABLE);
+	ck_assert(strstr(err.message, "Connection refused"));
+	ck_assert(!r.maybe_sent);
+	jc_wire_free(w);
+}
+END_TEST
+
 START_TEST(a_silent_server_times_out)
 {
 	static const struct reply replies[] = { { .silent = true } };
@@ -376,6 +399,7 @@ static Suite *wire_suite(void)
 	tcase_add_test(tc, answer_until_close_and_error_status);
 	tcase_add_test(tc, a_kept_connection_closed_while_idle_is_replaced);
 	tcase_add_test(tc, nobody_listening_is_unreachable);
+	tcase_add_test(tc, a_failed_connect_after_an_answer_sent_nothing);
 	tcase_add_test(tc, a_silent_server_times_out);
 	tcase_add_test(tc, junk_is_a_parse_error);
 	tcase_add_test(tc, a_stream_delivers_as_it_comes_then_ends);
