@@ -614,21 +614,9 @@ static int kve_txn(void *state, const jc_kv_compare *cmps, size_t n_cmps, const 
 	static const char *const results[] = { "EQUAL", "NOT_EQUAL", "LESS", "GREATER" };
 	static const char *const fields[] = { "value", "mod_revision", "create_revision", "version" };
 	struct kve *e = state;
-	json_object *b, *ca, *r = NULL;
+	json_object *b = json_object_new_object(), *ca = json_object_new_array(), *r = NULL;
 	int rc;
 
-	if (n_cmps == 0 && n_else == 0 && n_then == 1 && then_ops[0].type == JC_KV_OP_PUT) {
-		/* the same write, and half etcd's work: its JSON gateway decodes
-		 * a txn's nested ops by reflection (bench/fleet: 570 against 320
-		 * us of server CPU on 2 cores) */
-		rc = kve_put(state, then_ops[0].key, then_ops[0].value, then_ops[0].value_len, then_ops[0].lease,
-			     out_rev, err);
-		if (rc == 0)
-			*succeeded = true;
-		return rc;
-	}
-	b = json_object_new_object();
-	ca = json_object_new_array();
 	for (size_t i = 0; i < n_cmps; i++) {
 		json_object *c = json_object_new_object();
 		j_add_b64(c, "key", cmps[i].key, strlen(cmps[i].key));
