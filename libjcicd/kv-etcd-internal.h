@@ -19,6 +19,7 @@ struct etcd_link {
 	const char *host_port;       /* "h:p" */
 	const char *ca_file, *client_cert, *client_key;
 	bool insecure;
+	const char *source_address;  /* NULL: the kernel's choice */
 	long long connect_timeout_ms;
 	const jc_logger *logger;
 };

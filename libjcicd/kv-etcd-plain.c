@@ -22,6 +22,8 @@ static int plain_open(void **conn, const struct etcd_link *link, jc_error *err)
 {
 	struct plain *p = jc_calloc(1, sizeof(*p));
 	int rc = jc_wire_new(&p->w, link->host_port, err);
+	if (rc == 0 && (rc = jc_wire_set_source(p->w, link->source_address, err)) < 0)
+		jc_wire_free(p->w);
 	if (rc < 0) {
 		free(p);
 		return rc;

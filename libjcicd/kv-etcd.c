@@ -16,6 +16,7 @@
  */
 #include "common.h"
 
+#include <arpa/inet.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,7 @@ struct kve {
 	char *auth_header;       /* "Authorization: <token>" */
 	long long timeout_ms;
 	char *ca_file, *client_cert, *client_key;
+	char *source_address;
 	bool insecure;
 	bool short_connections;
 	long requests;
@@ -241,6 +243,22 @@ static int parse_url(struct kve *e, const char *url, jc_error *err)
 
 static void kve_close(void *state);
 
+/* A source address is checked when the store is opened, not at the first
+ * request: a typo in an agent's configuration should stop it at start. */
+static int check_source(struct kve *e, jc_error *err)
+{
+	unsigned char ip[16];
+	if (inet_pton(AF_INET, e->source_address, ip) != 1 && inet_pton(AF_INET6, e->source_address, ip) != 1)
+		return jc_err(err, JC_EINVALID, "KV source address '%s' is not an IPv4 or IPv6 address",
+			      e->source_address);
+	for (size_t i = 0; i < e->endpoints.n; i++)
+		if (strncmp(e->endpoints.v[i], "https:", 6) == 0)
+			return jc_err(err, JC_EINVALID,
+				      "a KV source address is supported with etcd:// endpoints only, not %s",
+				      e->endpoints.v[i]);
+	return 0;
+}
+
 static int kve_open(void **state, const char *url, const jc_kv_options *opts, jc_error *err)
 {
 	struct kve *e = jc_calloc(1, sizeof(*e));
@@ -264,6 +282,12 @@ static int kve_open(void **state, const char *url, const jc_kv_options *opts, jc
 		e->client_cert = jc_strdup(opts->client_cert);
 		e->client_key = jc_strdup(opts->client_key);
 		e->insecure = opts->insecure;
+		if (opts->source_address && *opts->source_address)
+			e->source_address = jc_strdup(opts->source_address);
+	}
+	if (e->source_address && (rc = check_source(e, err)) < 0) {
+		kve_close(e);
+		return rc;
 	}
 	e->short_connections = opts && opts->short_connections;
 	e->links = jc_calloc(e->endpoints.n, sizeof(*e->links));
@@ -276,6 +300,7 @@ static int kve_open(void **state, const char *url, const jc_kv_options *opts, jc
 		l->client_cert = e->client_cert;
 		l->client_key = e->client_key;
 		l->insecure = e->insecure;
+		l->source_address = e->source_address;
 		/* with others to fail over to, a silent endpoint is left after 3 s;
 		 * alone, a connect may take the request's time: a server behind
 		 * on accepting drops SYNs, and the kernel's retransmissions
@@ -307,6 +332,7 @@ static void kve_close(void *state)
 	free(e->ca_file);
 	free(e->client_cert);
 	free(e->client_key);
+	free(e->source_address);
 	free(e);
 }
 

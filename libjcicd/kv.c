@@ -3,6 +3,7 @@
 #include "common.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,11 +87,19 @@ char *jc_kv_url_redact(const char *url)
 int jc_kv_open(jc_kv **out, const char *url, const jc_kv_options *opts, jc_error *err)
 {
 	const jc_kv_provider *p;
+	jc_kv_options full = JC_KV_OPTIONS_INIT;
 	jc_kv *kv;
 	int rc;
 
 	*out = NULL;
 	pthread_once(&builtin_once, register_builtin);
+	if (opts && opts->version == 1) {
+		/* a caller built against version 1 passed the struct up to
+		 * short_connections: the rest keeps its defaults */
+		memcpy(&full, opts, offsetof(jc_kv_options, source_address));
+		full.version = JC_KV_OPTIONS_VERSION;
+		opts = &full;
+	}
 	if (opts && opts->version != JC_KV_OPTIONS_VERSION)
 		return jc_err(err, JC_EINVALID, "jc_kv_options version %u is not supported", opts->version);
 	if (!url || !*url)

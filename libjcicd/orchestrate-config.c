@@ -1,6 +1,7 @@
 /* orchestrate-config.c - the kv and agent sections of jcicd.yaml. */
 #include "common.h"
 
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,6 +22,17 @@ static int get_str(char **out, const jc_yaml_node *map, const char *key, const c
 	free(*out);
 	*out = jc_strdup(s);
 	return 0;
+}
+
+/* an IP address, checked where the file says it */
+static int get_address(char **out, const jc_yaml_node *map, const char *key, const char *what, jc_error *err)
+{
+	unsigned char ip[16];
+	int rc = get_str(out, map, key, what, err);
+	if (rc == 0 && *out && inet_pton(AF_INET, *out, ip) != 1 && inet_pton(AF_INET6, *out, ip) != 1)
+		return jc_yaml_error_at(err, jc_yaml_get(map, key), JC_EINVALID,
+					"%s: '%s' is not an IPv4 or IPv6 address", what, *out);
+	return rc;
 }
 
 static int get_duration(long long *out, const jc_yaml_node *map, const char *key, const char *what,
@@ -122,7 +134,7 @@ static int load_rollout(jc_orch_settings *s, const jc_yaml_node *r, jc_error *er
 int jc_orch_settings_load(jc_orch_settings *s, const jc_config *config, const char *state_dir, jc_error *err)
 {
 	static const char *const keys[] = { "url", "prefix", "username", "password_file", "ca_file", "cert_file",
-					    "key_file", "insecure", "timeout", "report_rate", "rollout" };
+					    "key_file", "insecure", "source_address", "timeout", "report_rate", "rollout" };
 	const jc_yaml_node *kv = jc_config_section(config, "kv"), *r;
 	const char *env;
 	int rc = 0;
@@ -142,6 +154,7 @@ int jc_orch_settings_load(jc_orch_settings *s, const jc_config *config, const ch
 		    (rc = get_str(&s->client_cert, kv, "cert_file", "kv.cert_file", err)) < 0 ||
 		    (rc = get_str(&s->client_key, kv, "key_file", "kv.key_file", err)) < 0 ||
 		    (rc = get_bool(&s->insecure, kv, "insecure", "kv.insecure", err)) < 0 ||
+		    (rc = get_address(&s->source_address, kv, "source_address", "kv.source_address", err)) < 0 ||
 		    (rc = get_duration(&s->timeout_ms, kv, "timeout", "kv.timeout", err)) < 0 ||
 		    (rc = get_long(&s->report_rate, kv, "report_rate", "kv.report_rate", 1, 1000000, err)) < 0) {
 			free(pwfile);
@@ -198,6 +211,7 @@ void jc_orch_settings_clear(jc_orch_settings *s)
 	free(s->ca_file);
 	free(s->client_cert);
 	free(s->client_key);
+	free(s->source_address);
 	free(s->waves);
 	for (size_t i = 0; i < s->n_roles; i++) {
 		free(s->roles[i]);
@@ -219,6 +233,7 @@ int jc_orch_settings_open_kv(jc_kv **out, const jc_orch_settings *s, const jc_lo
 	o.insecure = s->insecure;
 	o.timeout_ms = s->timeout_ms;
 	o.short_connections = s->short_connections;
+	o.source_address = s->source_address;
 	o.logger = logger;
 	return jc_kv_open(out, s->kv_url, &o, err);
 }

@@ -9,6 +9,7 @@
 #include "common.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -27,6 +28,8 @@ enum chunk_state { CH_SIZE, CH_DATA, CH_DATA_END, CH_TRAILER };
 
 struct jc_wire {
 	char *host, *port, *authority;
+	struct sockaddr_storage source;   /* ss_family AF_UNSPEC: the kernel's choice */
+	socklen_t source_len;
 	int fd;                  /* -1: not connected */
 	bool reusable;           /* the last answer was read whole and kept alive */
 	char in[16384];
@@ -67,6 +70,28 @@ int jc_wire_new(jc_wire **out, const char *host_port, jc_error *err)
 	w->port = jc_strdup(colon + 1);
 	w->authority = jc_strdup(host_port);
 	*out = w;
+	return 0;
+}
+
+int jc_wire_set_source(jc_wire *w, const char *addr, jc_error *err)
+{
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&w->source;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&w->source;
+
+	memset(&w->source, 0, sizeof(w->source));
+	w->source_len = 0;
+	if (!addr || !*addr)
+		return 0;
+	if (inet_pton(AF_INET, addr, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		w->source_len = sizeof(*in4);
+	} else if (inet_pton(AF_INET6, addr, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		w->source_len = sizeof(*in6);
+	} else {
+		memset(&w->source, 0, sizeof(w->source));
+		return jc_err(err, JC_EINVALID, "source address '%s' is not an IPv4 or IPv6 address", addr);
+	}
 	return 0;
 }
 
@@ -129,6 +154,24 @@ static int connect_one(jc_wire *w, const struct addrinfo *ai, int64_t deadline, 
 	if (fd < 0)
 		return jc_err_errno(err, JC_EUNREACHABLE, errno, "connect to %s: socket", w->authority);
 	w->fd = fd;
+	if (w->source_len) {
+		/* the port comes with connect(), where the kernel knows the
+		 * destination and can share local ports between servers */
+#ifdef IP_BIND_ADDRESS_NO_PORT
+		setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+#endif
+		if (bind(fd, (const struct sockaddr *)&w->source, w->source_len) < 0) {
+			char a[INET6_ADDRSTRLEN] = "?";
+			int e = errno;
+			const void *ip = w->source.ss_family == AF_INET
+						 ? (const void *)&((struct sockaddr_in *)&w->source)->sin_addr
+						 : (const void *)&((struct sockaddr_in6 *)&w->source)->sin6_addr;
+			inet_ntop(w->source.ss_family, ip, a, sizeof(a));
+			jc_wire_close(w);
+			return jc_err(err, JC_EUNREACHABLE, "connect to %s from %s: %s", w->authority, a,
+				      strerror(e));
+		}
+	}
 	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
 		int rc;
 		if (errno != EINPROGRESS) {
@@ -155,6 +198,7 @@ static int wire_connect(jc_wire *w, long long connect_timeout_ms, int64_t deadli
 {
 	struct addrinfo hints, *res = NULL;
 	int64_t cdeadline = jc_now_ms() + connect_timeout_ms;
+	bool tried = false;
 	int rc, g;
 
 	jc_wire_close(w);
@@ -168,9 +212,16 @@ static int wire_connect(jc_wire *w, long long connect_timeout_ms, int64_t deadli
 		return jc_err(err, JC_EUNREACHABLE, "%s: cannot resolve '%s': %s", w->authority, w->host,
 			      g == EAI_SYSTEM ? strerror(errno) : gai_strerror(g));
 	rc = JC_EUNREACHABLE;
-	for (const struct addrinfo *ai = res; ai; ai = ai->ai_next)
+	for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		if (w->source_len && ai->ai_family != w->source.ss_family)
+			continue;   /* an IPv4 source cannot reach an IPv6 server */
+		tried = true;
 		if ((rc = connect_one(w, ai, cdeadline, err)) == 0)
 			break;
+	}
+	if (!tried)
+		jc_err(err, rc, "connect to %s: no address of the server is IPv%d, as the source address is",
+		       w->authority, w->source.ss_family == AF_INET ? 4 : 6);
 	freeaddrinfo(res);
 	return rc;
 }

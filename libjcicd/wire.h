@@ -33,6 +33,11 @@ typedef struct jc_wire_response {
 int jc_wire_new(jc_wire **out, const char *host_port, jc_error *err);
 void jc_wire_free(jc_wire *w);
 
+/* Connections leave from this local address (numeric IPv4 or IPv6; the
+ * port is the kernel's choice), as curl's --interface does.  NULL: the
+ * kernel picks the address too.  JC_EINVALID when addr is not an IP. */
+int jc_wire_set_source(jc_wire *w, const char *addr, jc_error *err);
+
 /* Drops the connection (the next request opens another). */
 void jc_wire_close(jc_wire *w);
 

@@ -90,6 +90,20 @@ for B in $(backends); do
 	like "$OUT" '"running":"102"' "$B: the health record carries the running version"
 done
 
+# kv.source_address: refused where the file says, used where it is right
+printf 'kv:\n  url: %s\n  source_address: eth0\n' "$(kv_url sqlite)" >"$T/src-bad.yaml"
+exits 2 "a source address that is not an IP is refused" env JCICD_CONFIG="$T/src-bad.yaml" "$JCICD" current-version
+like "$ERR" "src-bad.yaml:3:19: kv.source_address: 'eth0' is not an IPv4 or IPv6 address" "says where and why"
+printf 'kv:\n  url: etcds://127.0.0.1:1\n  source_address: 127.0.0.1\n' >"$T/src-tls.yaml"
+exits 2 "a source address with etcds:// is refused" env JCICD_CONFIG="$T/src-tls.yaml" "$JCICD" current-version
+like "$ERR" "supported with etcd:// endpoints only, not https://127.0.0.1:1" "says which endpoint"
+for B in $(backends); do
+	printf 'kv:\n  url: %s\n  prefix: /src-%s/\n  source_address: 127.0.0.5\n' "$(kv_url $B)" $$ >"$T/src-$B.yaml"
+	exits 0 "$B: trigger-update from a source address" env JCICD_CONFIG="$T/src-$B.yaml" "$JCICD" trigger-update 7
+	exits 0 "$B: current-version from a source address" env JCICD_CONFIG="$T/src-$B.yaml" "$JCICD" current-version
+	is "$OUT" "7" "$B: it reads what it wrote"
+done
+
 exits 2 "unknown KV scheme" jcicd current-version --kv consul://x
 exits 0 "--help" jcicd pending-update --help
 like "$OUT" "0 an update is pending, 1 none, 2" "pending-update --help documents the exit codes"

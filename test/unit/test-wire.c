@@ -31,6 +31,7 @@ struct server {
 	size_t n_replies;
 	int accepts;             /* connections accepted */
 	int requests;            /* requests read */
+	char peer[INET6_ADDRSTRLEN];   /* the address the last connection came from */
 	char last_request[8192];
 };
 
@@ -66,9 +67,12 @@ static void *serve(void *arg)
 	struct server *s = arg;
 	size_t next = 0;
 	while (next < s->n_replies) {
-		int fd = accept(s->listen_fd, NULL, NULL);
+		struct sockaddr_in from = { 0 };
+		socklen_t fl = sizeof(from);
+		int fd = accept(s->listen_fd, (struct sockaddr *)&from, &fl);
 		if (fd < 0)
 			break;
+		inet_ntop(AF_INET, &from.sin_addr, s->peer, sizeof(s->peer));
 		s->accepts++;
 		while (next < s->n_replies && read_request(s, fd)) {
 			const struct reply *r = &s->replies[next++];
@@ -270,6 +274,46 @@ START_TEST(a_failed_connect_after_an_answer_sent_nothing)
 }
 END_TEST
 
+/* A node with several interfaces, or a fleet simulated on one machine (one
+ * address per node): the connection leaves from the address asked for. */
+START_TEST(connections_leave_from_the_source_address)
+{
+	static const struct reply replies[] = {
+		{ .pieces = { "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}" } },
+	};
+	struct server s;
+	jc_wire_response r;
+	jc_error err;
+	jc_wire *w;
+	char want[96];
+	server_start(&s, replies, 1);
+	w = wire_to(&s);
+	ck_assert_int_eq(jc_wire_set_source(w, "127.0.0.7", &err), 0);
+	ck_assert_int_eq(post(w, "{}", 5000, &r, &err), 0);
+	ck_assert_int_eq(r.status, 200);
+	jc_wire_response_clear(&r);
+	server_stop(&s);
+	ck_assert_str_eq(s.peer, "127.0.0.7");
+
+	ck_assert_int_eq(jc_wire_set_source(w, "eth0", &err), JC_EINVALID);
+	ck_assert_str_eq(err.message, "source address 'eth0' is not an IPv4 or IPv6 address");
+	/* an address this machine does not have: said before anything is sent */
+	ck_assert_int_eq(jc_wire_set_source(w, "192.0.2.1", &err), 0);
+	ck_assert_int_eq(post(w, "{}", 5000, &r, &err), JC_EUNREACHABLE);
+	snprintf(want, sizeof(want), "connect to 127.0.0.1:%d from 192.0.2.1: ", s.port);
+	ck_assert_msg(strncmp(err.message, want, strlen(want)) == 0, "%s", err.message);
+	ck_assert(!r.maybe_sent);
+	/* an IPv6 source cannot reach an IPv4-only server */
+	ck_assert_int_eq(jc_wire_set_source(w, "::1", &err), 0);
+	ck_assert_int_eq(post(w, "{}", 5000, &r, &err), JC_EUNREACHABLE);
+	ck_assert_msg(strstr(err.message, "no address of the server is IPv6"), "%s", err.message);
+	ck_assert(!r.maybe_sent);
+	/* NULL: the kernel's choice again */
+	ck_assert_int_eq(jc_wire_set_source(w, NULL, &err), 0);
+	jc_wire_free(w);
+}
+END_TEST
+
 START_TEST(a_silent_server_times_out)
 {
 	static const struct reply replies[] = { { .silent = true } };
@@ -400,6 +444,7 @@ static Suite *wire_suite(void)
 	tcase_add_test(tc, a_kept_connection_closed_while_idle_is_replaced);
 	tcase_add_test(tc, nobody_listening_is_unreachable);
 	tcase_add_test(tc, a_failed_connect_after_an_answer_sent_nothing);
+	tcase_add_test(tc, connections_leave_from_the_source_address);
 	tcase_add_test(tc, a_silent_server_times_out);
 	tcase_add_test(tc, junk_is_a_parse_error);
 	tcase_add_test(tc, a_stream_delivers_as_it_comes_then_ends);

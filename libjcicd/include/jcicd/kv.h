@@ -33,7 +33,7 @@ extern "C" {
 typedef struct jc_kv jc_kv;
 typedef struct jc_kv_watch jc_kv_watch;
 
-#define JC_KV_OPTIONS_VERSION 1
+#define JC_KV_OPTIONS_VERSION 2   /* 1: without source_address (still accepted) */
 typedef struct jc_kv_options {
 	unsigned version;
 	const char *username;          /* etcd auth (both or neither); copied */
@@ -49,9 +49,15 @@ typedef struct jc_kv_options {
 	 * its own).  For agents that talk once every few seconds: a fleet of
 	 * 10,000 then costs the server 10,000 sockets, not 20,000. */
 	bool short_connections;
+	/* etcd: connections leave from this local address (a numeric IPv4 or
+	 * IPv6 address, as curl's --interface takes one): the interface of a
+	 * node with several, or one address per simulated node when a whole
+	 * fleet runs on one machine and would otherwise share one address's
+	 * local ports.  NULL: the kernel's choice.  Copied. */
+	const char *source_address;
 } jc_kv_options;
 
-#define JC_KV_OPTIONS_INIT { JC_KV_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, false, 0, 0, NULL, false }
+#define JC_KV_OPTIONS_INIT { JC_KV_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, false, 0, 0, NULL, false, NULL }
 
 /* One key and its value, with etcd's metadata.  Owned by whoever holds it;
  * jc_kv_pair_clear frees the strings. */

@@ -239,6 +239,7 @@ JC_EXTERN int jc_rollout_abort(jc_orch *orch, jc_error *err);
  *     cert_file: client.pem
  *     key_file: client-key.pem
  *     insecure: false
+ *     source_address: 10.0.1.5                    # etcd://: connect from this address
  *     timeout: 10s
  *     rollout:
  *       waves: [1, 10%, 50%, 100%]
@@ -266,6 +267,7 @@ typedef struct jc_orch_settings {
 	char **deps;
 	size_t n_roles;
 	long report_rate;             /* kv.report_rate; 0: the default */
+	char *source_address;         /* kv.source_address; see jc_kv_options */
 } jc_orch_settings;
 
 /* config may be NULL; state_dir NULL: the default one. */
