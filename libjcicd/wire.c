@@ -8,8 +8,8 @@
  */
 #include "common.h"
 
-#include <errno.h>
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -28,8 +28,9 @@ enum chunk_state { CH_SIZE, CH_DATA, CH_DATA_END, CH_TRAILER };
 
 struct jc_wire {
 	char *host, *port, *authority;
-	struct sockaddr_storage source;   /* ss_family AF_UNSPEC: the kernel's choice */
+	struct sockaddr_storage source;   /* source_len 0: the kernel's choice */
 	socklen_t source_len;
+	char source_text[INET6_ADDRSTRLEN];
 	int fd;                  /* -1: not connected */
 	bool reusable;           /* the last answer was read whole and kept alive */
 	char in[16384];
@@ -82,6 +83,8 @@ int jc_wire_set_source(jc_wire *w, const char *addr, jc_error *err)
 	w->source_len = 0;
 	if (!addr || !*addr)
 		return 0;
+	if (strlen(addr) >= sizeof(w->source_text))
+		return jc_err(err, JC_EINVALID, "source address '%.60s...' is not an IPv4 or IPv6 address", addr);
 	if (inet_pton(AF_INET, addr, &in4->sin_addr) == 1) {
 		in4->sin_family = AF_INET;
 		w->source_len = sizeof(*in4);
@@ -92,6 +95,7 @@ int jc_wire_set_source(jc_wire *w, const char *addr, jc_error *err)
 		memset(&w->source, 0, sizeof(w->source));
 		return jc_err(err, JC_EINVALID, "source address '%s' is not an IPv4 or IPv6 address", addr);
 	}
+	snprintf(w->source_text, sizeof(w->source_text), "%s", addr);
 	return 0;
 }
 
@@ -161,15 +165,10 @@ static int connect_one(jc_wire *w, const struct addrinfo *ai, int64_t deadline, 
 		setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
 #endif
 		if (bind(fd, (const struct sockaddr *)&w->source, w->source_len) < 0) {
-			char a[INET6_ADDRSTRLEN] = "?";
 			int e = errno;
-			const void *ip = w->source.ss_family == AF_INET
-						 ? (const void *)&((struct sockaddr_in *)&w->source)->sin_addr
-						 : (const void *)&((struct sockaddr_in6 *)&w->source)->sin6_addr;
-			inet_ntop(w->source.ss_family, ip, a, sizeof(a));
 			jc_wire_close(w);
-			return jc_err(err, JC_EUNREACHABLE, "connect to %s from %s: %s", w->authority, a,
-				      strerror(e));
+			return jc_err(err, JC_EUNREACHABLE, "connect to %s from %s: %s", w->authority,
+				      w->source_text, strerror(e));
 		}
 	}
 	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
