@@ -2,9 +2,11 @@
  * Retry-After, parallel transfers, request ids and counters. */
 #include "common.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <json-c/json.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,7 @@ struct jc_http {
 	CURLSH *share;
 	jc_http_options opts;
 	char *ca_file, *client_cert, *client_key, *user_agent;
+	char *interface;             /* CURLOPT_INTERFACE: "host!<source address>" */
 	jc_http_stats stats;
 };
 
@@ -38,8 +41,21 @@ int jc_http_new(jc_http **out, const jc_http_options *opts, jc_error *err)
 	pthread_once(&curl_once, curl_init);
 	if (curl_init_rc != CURLE_OK)
 		return jc_err(err, JC_ERROR, "cannot initialise libcurl: %s", curl_easy_strerror(curl_init_rc));
+	if (opts && opts->version == 1) {
+		/* built against version 1: the struct ends before source_address */
+		memcpy(&defaults, opts, offsetof(jc_http_options, source_address));
+		defaults.version = JC_HTTP_OPTIONS_VERSION;
+		opts = &defaults;
+	}
 	if (opts && opts->version != JC_HTTP_OPTIONS_VERSION)
 		return jc_err(err, JC_EINVALID, "jc_http_options version %u is not supported", opts->version);
+	if (opts && opts->source_address && *opts->source_address) {
+		unsigned char ip[16];
+		if (inet_pton(AF_INET, opts->source_address, ip) != 1 &&
+		    inet_pton(AF_INET6, opts->source_address, ip) != 1)
+			return jc_err(err, JC_EINVALID, "source address '%s' is not an IPv4 or IPv6 address",
+				      opts->source_address);
+	}
 	h = jc_calloc(1, sizeof(*h));
 	h->opts = opts ? *opts : defaults;
 	if (!h->opts.connect_timeout_ms)
@@ -64,6 +80,11 @@ int jc_http_new(jc_http **out, const jc_http_options *opts, jc_error *err)
 	h->opts.client_cert = h->client_cert;
 	h->opts.client_key = h->client_key;
 	h->opts.user_agent = h->user_agent;
+	/* "host!": an address, never an interface name looked up by curl */
+	h->interface = h->opts.source_address && *h->opts.source_address
+			       ? jc_sprintf("host!%s", h->opts.source_address)
+			       : NULL;
+	h->opts.source_address = h->interface ? h->interface + 5 : NULL;
 	h->multi = curl_multi_init();
 	if (!h->multi) {
 		jc_http_free(h);
@@ -91,6 +112,7 @@ void jc_http_free(jc_http *h)
 	free(h->client_cert);
 	free(h->client_key);
 	free(h->user_agent);
+	free(h->interface);
 	free(h);
 }
 
@@ -258,6 +280,8 @@ static void xfer_setup(struct xfer *x)
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	if (h->share)
 		curl_easy_setopt(e, CURLOPT_SHARE, h->share);
+	if (h->interface)
+		curl_easy_setopt(e, CURLOPT_INTERFACE, h->interface);
 	if (h->opts.ca_file)
 		curl_easy_setopt(e, CURLOPT_CAINFO, h->opts.ca_file);
 	if (h->opts.insecure) {

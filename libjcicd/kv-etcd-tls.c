@@ -15,6 +15,7 @@ struct tls {
 	jc_http *http;
 	jc_http_options ho;
 	char *base;
+	char *interface;          /* the stream's CURLOPT_INTERFACE, or NULL */
 	/* the stream */
 	CURLM *multi;
 	CURL *easy;
@@ -41,11 +42,15 @@ static int tls_open(void **conn, const struct etcd_link *link, jc_error *err)
 	ho.client_cert = link->client_cert;
 	ho.client_key = link->client_key;
 	ho.insecure = link->insecure;
+	ho.source_address = link->source_address;
 	ho.logger = link->logger;
 	t->ho = ho;
 	t->base = jc_strdup(link->base);
+	if (link->source_address)
+		t->interface = jc_sprintf("host!%s", link->source_address);
 	if ((rc = jc_http_new(&t->http, &t->ho, err)) < 0) {
 		free(t->base);
+		free(t->interface);
 		free(t);
 		return rc;
 	}
@@ -76,6 +81,7 @@ static void tls_free(void *conn)
 		curl_multi_cleanup(t->multi);
 	jc_http_free(t->http);
 	free(t->base);
+	free(t->interface);
 	free(t);
 }
 
@@ -185,6 +191,8 @@ static int tls_stream_start(void *conn, const char *path, const char *headers, c
 	curl_easy_setopt(t->easy, CURLOPT_TCP_KEEPIDLE, 30L);
 	curl_easy_setopt(t->easy, CURLOPT_TCP_KEEPINTVL, 10L);
 	curl_easy_setopt(t->easy, CURLOPT_USERAGENT, "jcicd/" PACKAGE_VERSION);
+	if (t->interface)
+		curl_easy_setopt(t->easy, CURLOPT_INTERFACE, t->interface);
 	if (t->ho.ca_file)
 		curl_easy_setopt(t->easy, CURLOPT_CAINFO, t->ho.ca_file);
 	if (t->ho.client_cert)

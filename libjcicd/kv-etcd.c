@@ -251,11 +251,6 @@ static int check_source(struct kve *e, jc_error *err)
 	if (inet_pton(AF_INET, e->source_address, ip) != 1 && inet_pton(AF_INET6, e->source_address, ip) != 1)
 		return jc_err(err, JC_EINVALID, "KV source address '%s' is not an IPv4 or IPv6 address",
 			      e->source_address);
-	for (size_t i = 0; i < e->endpoints.n; i++)
-		if (strncmp(e->endpoints.v[i], "https:", 6) == 0)
-			return jc_err(err, JC_EINVALID,
-				      "a KV source address is supported with etcd:// endpoints only, not %s",
-				      e->endpoints.v[i]);
 	return 0;
 }
 

@@ -94,9 +94,6 @@ done
 printf 'kv:\n  url: %s\n  source_address: eth0\n' "$(kv_url sqlite)" >"$T/src-bad.yaml"
 exits 2 "a source address that is not an IP is refused" env JCICD_CONFIG="$T/src-bad.yaml" "$JCICD" current-version
 like "$ERR" "src-bad.yaml:3:19: kv.source_address: 'eth0' is not an IPv4 or IPv6 address" "says where and why"
-printf 'kv:\n  url: etcds://127.0.0.1:1\n  source_address: 127.0.0.1\n' >"$T/src-tls.yaml"
-exits 2 "a source address with etcds:// is refused" env JCICD_CONFIG="$T/src-tls.yaml" "$JCICD" current-version
-like "$ERR" "supported with etcd:// endpoints only, not https://127.0.0.1:1" "says which endpoint"
 for B in $(backends); do
 	printf 'kv:\n  url: %s\n  prefix: /src-%s/\n  source_address: 127.0.0.5\n' "$(kv_url $B)" $$ >"$T/src-$B.yaml"
 	exits 0 "$B: trigger-update from a source address" env JCICD_CONFIG="$T/src-$B.yaml" "$JCICD" trigger-update 7

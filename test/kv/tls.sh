@@ -56,6 +56,26 @@ kill "$APID"
 wait "$APID" 2>/dev/null
 APID=
 
+# kv.source_address through libcurl: requests and the watch's stream
+src_yaml() { printf 'kv:\n  url: etcds://127.0.0.1:%s\n  prefix: /tls-test/\n  ca_file: %s\n  source_address: %s\n  timeout: 3s\n' \
+	"$JCICD_ETCD_PORT" "$T/tls/cert.pem" "$1" >"$T/src-$1.yaml"; }
+src_yaml 127.0.0.6
+exits 0 "kv put from a source address over TLS" jcicd kv put /tls-test/src yes --config "$T/src-127.0.0.6.yaml"
+src_yaml 192.0.2.1
+exits 3 "an address this machine lacks: unreachable (3)" jcicd kv get /tls-test/src --config "$T/src-192.0.2.1.yaml"
+like "$ERR" "https://127.0.0.1:$JCICD_ETCD_PORT/v3/kv/range.*(bind|192.0.2.1)" "it names the URL and the bind"
+mkdir -p "$T/agent2"
+"$JCICD" agent --config "$T/src-127.0.0.6.yaml" --hostname tls2 --dir "$T/agent2" --update-command '' \
+	--upgrade-command '' --converge-command true --validation-dir '' --jitter 0 --lease-ttl 5 >"$T/agent2.log" 2>&1 &
+APID=$!
+ok "an agent registers from 127.0.0.6" wait_for 30 sh -c "\"\$JCICD\" kv list /tls-test/hosts/ --keys-only | grep -q tls2/alive"
+# /proc/net/tcp: local 127.0.0.6 is 0600007F; the port in hex
+PORT_HEX=$(printf '%04X' "$JCICD_ETCD_PORT")
+ok "its watch stream comes from 127.0.0.6" wait_for 10 grep -q " 0600007F:[0-9A-F]* 0100007F:$PORT_HEX 01 " /proc/net/tcp
+kill "$APID"
+wait "$APID" 2>/dev/null
+APID=
+
 # a client that does not trust the server's certificate
 printf 'kv:\n  url: etcds://127.0.0.1:%s\n  timeout: 3s\n' "$JCICD_ETCD_PORT" >"$T/untrusted.yaml"
 exits 3 "without its CA the server is refused (3, unreachable)" jcicd kv get /tls-test/hello --config "$T/untrusted.yaml"

@@ -32,6 +32,7 @@ struct server {
 	bool stop;
 	char last_method[16];
 	char last_body[256];
+	char peer[INET6_ADDRSTRLEN];   /* where the last connection came from */
 	pthread_mutex_t lock;
 };
 
@@ -110,7 +111,9 @@ static void *serve(void *arg)
 {
 	struct server *s = arg;
 	while (!s->stop) {
-		int c = accept(s->fd, NULL, NULL);
+		struct sockaddr_in from = { 0 };
+		socklen_t fl = sizeof(from);
+		int c = accept(s->fd, (struct sockaddr *)&from, &fl);
 		pthread_t t;
 		if (c < 0)
 			continue;
@@ -118,6 +121,9 @@ static void *serve(void *arg)
 			close(c);
 			break;
 		}
+		pthread_mutex_lock(&s->lock);
+		inet_ntop(AF_INET, &from.sin_addr, s->peer, sizeof(s->peer));
+		pthread_mutex_unlock(&s->lock);
 		__atomic_add_fetch(&s->connections, 1, __ATOMIC_SEQ_CST);
 		__atomic_add_fetch(&s->active, 1, __ATOMIC_SEQ_CST);
 		struct conn *cn = jc_malloc(sizeof(*cn));
@@ -329,6 +335,62 @@ START_TEST(connection_refused_is_unreachable)
 }
 END_TEST
 
+static void assert_peer(struct server *s, const char *want)
+{
+	pthread_mutex_lock(&s->lock);
+	ck_assert_str_eq(s->peer, want);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* source_address: requests leave from it; a version-1 options struct
+ * (which ends before it) is still accepted */
+START_TEST(requests_leave_from_the_source_address)
+{
+	static const struct step steps[] = { { A_REPLY, 200, NULL, "{}", 0 } };
+	struct server *s = server_start(steps, 1, false);
+	jc_http_options o = JC_HTTP_OPTIONS_INIT, v1 = JC_HTTP_OPTIONS_INIT;
+	char *url = url_of(s, "/x");
+	jc_http_request req = { .url = url };
+	jc_http_response resp;
+	jc_error err;
+	jc_http *h;
+
+	o.max_retries = 0;
+	o.source_address = "127.0.0.8";
+	ck_assert_int_eq(jc_http_new(&h, &o, &err), 0);
+	ck_assert_int_eq(jc_http_do(h, &req, &resp, &err), 0);
+	ck_assert_int_eq(resp.status, 200);
+	assert_peer(s, "127.0.0.8");
+	jc_http_response_clear(&resp);
+	jc_http_free(h);
+
+	v1.version = 1;
+	v1.max_retries = 0;
+	v1.source_address = "127.0.0.8";   /* beyond a version-1 struct: not read */
+	ck_assert_int_eq(jc_http_new(&h, &v1, &err), 0);
+	ck_assert_int_eq(jc_http_do(h, &req, &resp, &err), 0);
+	assert_peer(s, "127.0.0.1");
+	jc_http_response_clear(&resp);
+	jc_http_free(h);
+	v1.version = 3;
+	ck_assert_int_eq(jc_http_new(&h, &v1, &err), JC_EINVALID);
+	o.source_address = "eth0";
+	ck_assert_int_eq(jc_http_new(&h, &o, &err), JC_EINVALID);
+	ck_assert_str_eq(err.message, "source address 'eth0' is not an IPv4 or IPv6 address");
+
+	/* an address this machine does not have: unreachable, nothing sent */
+	o.source_address = "192.0.2.1";
+	ck_assert_int_eq(jc_http_new(&h, &o, &err), 0);
+	ck_assert_int_eq(jc_http_do(h, &req, &resp, &err), JC_EUNREACHABLE);
+	ck_assert(!resp.maybe_sent);
+	ck_assert_str_eq(err.url, url);
+	jc_http_response_clear(&resp);
+	jc_http_free(h);
+	free(url);
+	server_stop(s);
+}
+END_TEST
+
 START_TEST(parallel_requests_reuse_connections)
 {
 	static const struct step steps[] = { { A_REPLY, 200, NULL, "ok", 50 } };
@@ -409,6 +471,7 @@ static Suite *http_suite(void)
 	tcase_add_test(tc, post_reset_reports_maybe_sent);
 	tcase_add_test(tc, budget_bounds_retries);
 	tcase_add_test(tc, connection_refused_is_unreachable);
+	tcase_add_test(tc, requests_leave_from_the_source_address);
 	tcase_add_test(tc, parallel_requests_reuse_connections);
 	tcase_add_test(tc, streaming_and_auth_errors);
 	suite_add_tcase(s, tc);

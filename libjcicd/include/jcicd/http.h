@@ -30,7 +30,7 @@ extern "C" {
 
 typedef struct jc_http jc_http;
 
-#define JC_HTTP_OPTIONS_VERSION 1
+#define JC_HTTP_OPTIONS_VERSION 2   /* 1: without source_address (still accepted) */
 typedef struct jc_http_options {
 	unsigned version;
 	long long connect_timeout_ms;  /* 0: 10 s */
@@ -46,9 +46,10 @@ typedef struct jc_http_options {
 	const char *client_key;        /* PEM, optional */
 	const char *user_agent;        /* NULL: "jcicd/<version>" */
 	const jc_logger *logger;       /* borrowed; may be NULL */
+	const char *source_address;    /* connect from this local IP; NULL: the kernel's choice */
 } jc_http_options;
 
-#define JC_HTTP_OPTIONS_INIT { JC_HTTP_OPTIONS_VERSION, 0, 0, -1, 0, 0, 0, 0, NULL, false, NULL, NULL, NULL, NULL }
+#define JC_HTTP_OPTIONS_INIT { JC_HTTP_OPTIONS_VERSION, 0, 0, -1, 0, 0, 0, 0, NULL, false, NULL, NULL, NULL, NULL, NULL }
 
 /* Called with each piece of a streamed body; return non-zero to stop. */
 typedef int (*jc_http_data_fn)(const char *data, size_t len, void *payload);

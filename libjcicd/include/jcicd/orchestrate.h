@@ -239,7 +239,7 @@ JC_EXTERN int jc_rollout_abort(jc_orch *orch, jc_error *err);
  *     cert_file: client.pem
  *     key_file: client-key.pem
  *     insecure: false
- *     source_address: 10.0.1.5                    # etcd://: connect from this address
+ *     source_address: 10.0.1.5                    # etcd: connect from this local address
  *     timeout: 10s
  *     rollout:
  *       waves: [1, 10%, 50%, 100%]
