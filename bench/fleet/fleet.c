@@ -513,12 +513,14 @@ int main(int argc, char **argv)
 
 	printf("backend=%s mode=%s agents=%d registered=%d setup_s=%.1f idle_req_per_s=%.1f converged=%d "
 	       "converge_s=%.2f converge_requests=%ld converge_req_per_s=%.0f kv_size_bytes=%lld kv_revision=%lld "
-	       "bench_rss_kb=%ld rss_per_agent_kb=%.1f procs=%d leases_lost=%d spread_ms=%lld notified_s=%.2f\n",
+	       "bench_rss_kb=%ld rss_per_agent_kb=%.1f procs=%d leases_lost=%d spread_ms=%lld notified_s=%.2f "
+	       "addresses=%s\n",
 	       jc_kv_backend(ctl), poll_mode ? "poll60" : "watch", n_agents, atomic_load(&sh->registered),
 	       (double)setup_ms / 1000, (double)idle_req / (double)idle_s, done, (double)conv_ms / 1000, conv_req,
 	       conv_ms > 0 ? (double)conv_req * 1000.0 / (double)conv_ms : 0.0, status.db_size,
 	       (long long)status.revision, rss, (double)rss / n_agents, n_procs, atomic_load(&sh->leases_lost), spread_shown,
-	       poll_mode || !atomic_load(&sh->last_seen_ms) ? 0.0 : (double)(atomic_load(&sh->last_seen_ms) - t0) / 1000);
+	       poll_mode || !atomic_load(&sh->last_seen_ms) ? 0.0 : (double)(atomic_load(&sh->last_seen_ms) - t0) / 1000,
+	       strncmp(kv_url, "etcd://", 7) != 0 ? "-" : shared_address ? "shared" : "per-agent");
 	fflush(stdout);
 	atomic_store(&sh->stop, 1);
 	for (int p_i = 0; p_i < n_procs; p_i++)
