@@ -88,6 +88,8 @@ const char *jc_str_suggest(const char *word, const char *const *candidates, size
 bool jc_parse_long(const char *s, long *out);
 /* "90", "90s", "15m", "2h", "1d" -> milliseconds; false on junk. */
 bool jc_parse_duration_ms(const char *s, long long *out_ms);
+/* A numeric IPv4 or IPv6 address ("10.0.0.5", "fd00::5"), not a name. */
+bool jc_is_ip_address(const char *s);
 
 /* ---- errors (all return the code they set, for `return jc_err(...)`) */
 int jc_err(jc_error *err, int code, const char *fmt, ...) JC_PRINTF(3, 4);

@@ -2,7 +2,6 @@
  * Retry-After, parallel transfers, request ids and counters. */
 #include "common.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <json-c/json.h>
 #include <pthread.h>
@@ -49,13 +48,9 @@ int jc_http_new(jc_http **out, const jc_http_options *opts, jc_error *err)
 	}
 	if (opts && opts->version != JC_HTTP_OPTIONS_VERSION)
 		return jc_err(err, JC_EINVALID, "jc_http_options version %u is not supported", opts->version);
-	if (opts && opts->source_address && *opts->source_address) {
-		unsigned char ip[16];
-		if (inet_pton(AF_INET, opts->source_address, ip) != 1 &&
-		    inet_pton(AF_INET6, opts->source_address, ip) != 1)
-			return jc_err(err, JC_EINVALID, "source address '%s' is not an IPv4 or IPv6 address",
-				      opts->source_address);
-	}
+	if (opts && opts->source_address && *opts->source_address && !jc_is_ip_address(opts->source_address))
+		return jc_err(err, JC_EINVALID, "source address '%s' is not an IPv4 or IPv6 address",
+			      opts->source_address);
 	h = jc_calloc(1, sizeof(*h));
 	h->opts = opts ? *opts : defaults;
 	if (!h->opts.connect_timeout_ms)

@@ -16,7 +16,6 @@
  */
 #include "common.h"
 
-#include <arpa/inet.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -243,17 +242,6 @@ static int parse_url(struct kve *e, const char *url, jc_error *err)
 
 static void kve_close(void *state);
 
-/* A source address is checked when the store is opened, not at the first
- * request: a typo in an agent's configuration should stop it at start. */
-static int check_source(struct kve *e, jc_error *err)
-{
-	unsigned char ip[16];
-	if (inet_pton(AF_INET, e->source_address, ip) != 1 && inet_pton(AF_INET6, e->source_address, ip) != 1)
-		return jc_err(err, JC_EINVALID, "KV source address '%s' is not an IPv4 or IPv6 address",
-			      e->source_address);
-	return 0;
-}
-
 static int kve_open(void **state, const char *url, const jc_kv_options *opts, jc_error *err)
 {
 	struct kve *e = jc_calloc(1, sizeof(*e));
@@ -280,7 +268,11 @@ static int kve_open(void **state, const char *url, const jc_kv_options *opts, jc
 		if (opts->source_address && *opts->source_address)
 			e->source_address = jc_strdup(opts->source_address);
 	}
-	if (e->source_address && (rc = check_source(e, err)) < 0) {
+	/* checked now, not at the first request: a typo in an agent's
+	 * configuration should stop it at start */
+	if (e->source_address && !jc_is_ip_address(e->source_address)) {
+		rc = jc_err(err, JC_EINVALID, "KV source address '%s' is not an IPv4 or IPv6 address",
+			    e->source_address);
 		kve_close(e);
 		return rc;
 	}

@@ -1,7 +1,6 @@
 /* orchestrate-config.c - the kv and agent sections of jcicd.yaml. */
 #include "common.h"
 
-#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -27,9 +26,8 @@ static int get_str(char **out, const jc_yaml_node *map, const char *key, const c
 /* an IP address, checked where the file says it */
 static int get_address(char **out, const jc_yaml_node *map, const char *key, const char *what, jc_error *err)
 {
-	unsigned char ip[16];
 	int rc = get_str(out, map, key, what, err);
-	if (rc == 0 && *out && inet_pton(AF_INET, *out, ip) != 1 && inet_pton(AF_INET6, *out, ip) != 1)
+	if (rc == 0 && *out && !jc_is_ip_address(*out))
 		return jc_yaml_error_at(err, jc_yaml_get(map, key), JC_EINVALID,
 					"%s: '%s' is not an IPv4 or IPv6 address", what, *out);
 	return rc;

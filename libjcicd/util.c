@@ -1,6 +1,7 @@
 /* util.c - memory, buffers, string lists and small string helpers. */
 #include "common.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -289,6 +290,12 @@ const char *jc_str_suggest(const char *word, const char *const *candidates, size
 			return candidates[i];
 	}
 	return NULL;
+}
+
+bool jc_is_ip_address(const char *s)
+{
+	unsigned char ip[sizeof(struct in6_addr)];
+	return s && (inet_pton(AF_INET, s, ip) == 1 || inet_pton(AF_INET6, s, ip) == 1);
 }
 
 bool jc_parse_long(const char *s, long *out)

@@ -58,6 +58,14 @@ START_TEST(durations)
 	ck_assert(jc_parse_long("42", &n) && n == 42);
 	ck_assert(!jc_parse_long("42x", &n));
 	ck_assert(!jc_parse_long("", &n));
+	/* addresses, never names (a source address is bound, not resolved) */
+	ck_assert(jc_is_ip_address("10.0.0.5"));
+	ck_assert(jc_is_ip_address("fd00::5"));
+	ck_assert(!jc_is_ip_address("eth0"));
+	ck_assert(!jc_is_ip_address("localhost"));
+	ck_assert(!jc_is_ip_address("10.0.0.256"));
+	ck_assert(!jc_is_ip_address(""));
+	ck_assert(!jc_is_ip_address(NULL));
 }
 END_TEST
 
