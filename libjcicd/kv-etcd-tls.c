@@ -15,7 +15,6 @@ struct tls {
 	jc_http *http;
 	jc_http_options ho;
 	char *base;
-	char *interface;          /* the stream's CURLOPT_INTERFACE, or NULL */
 	/* the stream */
 	CURLM *multi;
 	CURL *easy;
@@ -46,11 +45,8 @@ static int tls_open(void **conn, const struct etcd_link *link, jc_error *err)
 	ho.logger = link->logger;
 	t->ho = ho;
 	t->base = jc_strdup(link->base);
-	if (link->source_address)
-		t->interface = jc_sprintf("host!%s", link->source_address);
 	if ((rc = jc_http_new(&t->http, &t->ho, err)) < 0) {
 		free(t->base);
-		free(t->interface);
 		free(t);
 		return rc;
 	}
@@ -81,7 +77,6 @@ static void tls_free(void *conn)
 		curl_multi_cleanup(t->multi);
 	jc_http_free(t->http);
 	free(t->base);
-	free(t->interface);
 	free(t);
 }
 
@@ -191,8 +186,13 @@ static int tls_stream_start(void *conn, const char *path, const char *headers, c
 	curl_easy_setopt(t->easy, CURLOPT_TCP_KEEPIDLE, 30L);
 	curl_easy_setopt(t->easy, CURLOPT_TCP_KEEPINTVL, 10L);
 	curl_easy_setopt(t->easy, CURLOPT_USERAGENT, "jcicd/" PACKAGE_VERSION);
-	if (t->interface)
-		curl_easy_setopt(t->easy, CURLOPT_INTERFACE, t->interface);
+	if (t->ho.source_address) {
+		/* as jc_http does it: "host!" says an address, not an interface
+		 * name; libcurl copies the string */
+		char iface[64];
+		snprintf(iface, sizeof(iface), "host!%s", t->ho.source_address);
+		curl_easy_setopt(t->easy, CURLOPT_INTERFACE, iface);
+	}
 	if (t->ho.ca_file)
 		curl_easy_setopt(t->easy, CURLOPT_CAINFO, t->ho.ca_file);
 	if (t->ho.client_cert)
